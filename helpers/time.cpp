@@ -1,0 +1,43 @@
+// Clock helpers: bpf_ktime_get_ns (CLOCK_MONOTONIC), bpf_ktime_get_boot_ns (CLOCK_BOOTTIME, which
+// counts suspend), bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE).
+#include "helpers/kernel_helpers.hpp"
+
+#include <chrono>
+#include <ctime>
+
+namespace ebpf::helpers {
+namespace {
+
+uint64_t clock_ns([[maybe_unused]] int posix_clock) {
+#if defined(__linux__)
+    timespec ts{};
+    clock_gettime(posix_clock, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+#else
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+#endif
+}
+
+#if defined(__linux__)
+constexpr int monotonic = CLOCK_MONOTONIC, boottime = CLOCK_BOOTTIME,
+              coarse = CLOCK_MONOTONIC_COARSE;
+#else
+constexpr int monotonic = 0, boottime = 0, coarse = 0;
+#endif
+
+} // namespace
+
+uint64_t ktime_get_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
+    return clock_ns(monotonic);
+}
+
+uint64_t ktime_get_boot_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
+    return clock_ns(boottime);
+}
+
+uint64_t ktime_get_coarse_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
+    return clock_ns(coarse);
+}
+
+} // namespace ebpf::helpers
