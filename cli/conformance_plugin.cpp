@@ -16,8 +16,8 @@ namespace po = boost::program_options;
 int main(int argc, char** argv) {
     std::string memory_hex, engine = "interp";
     po::options_description opts("ebpf-conformance-plugin [MEMORY_HEX] [options] < PROGRAM_HEX");
-    opts.add_options()("help,h", "this text")(
-        "engine", po::value(&engine)->default_value("interp"), "interp (jit: not built yet)")(
+    opts.add_options()("help,h", "this text")("engine", po::value(&engine)->default_value("interp"),
+                                              "interp (jit: not built yet)")(
         "fast", "run in the interpreter's fast mode (no runtime checks) instead of checked mode");
     po::options_description hidden;
     hidden.add_options()("memory", po::value(&memory_hex));
@@ -38,11 +38,13 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (engine != "interp") {
-        std::cerr << "ebpf-conformance-plugin: engine '" << engine << "' is not available (interp only)\n";
+        std::cerr << "ebpf-conformance-plugin: engine '" << engine
+                  << "' is not available (interp only)\n";
         return 2;
     }
 
-    std::string program_hex((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    std::string program_hex((std::istreambuf_iterator<char>(std::cin)),
+                            std::istreambuf_iterator<char>());
     auto memory = ebpf::cli::parse_hex(memory_hex);
     if (!memory) {
         std::cerr << "memory: " << memory.error().to_string() << "\n";
@@ -64,7 +66,8 @@ int main(int argc, char** argv) {
         std::cerr << prog.error().to_string() << "\n";
         return 1;
     }
-    auto r0 = ebpf_vm.run(*prog, *memory, vm.count("fast") ? ebpf::Mode::fast : ebpf::Mode::checked);
+    auto r0 =
+        ebpf_vm.run(*prog, *memory, vm.count("fast") ? ebpf::Mode::fast : ebpf::Mode::checked);
     if (!r0) {
         std::cerr << r0.error().to_string() << "\n";
         return 1;

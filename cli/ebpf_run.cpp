@@ -41,8 +41,10 @@ int main(int argc, char** argv) {
     uint64_t budget = 0;
     po::options_description opts("Usage: ebpf-run PROGRAM [options]\n\nOptions");
     opts.add_options()("help,h", "show this help")(
-        "mem", po::value(&mem_path), "FILE: memory for the program (r1 = its address, r2 = its size)")(
-        "json", "print one JSON object: {\"program\", \"engine\", \"mode\", \"r0\", \"insns_executed\"}")(
+        "mem", po::value(&mem_path),
+        "FILE: memory for the program (r1 = its address, r2 = its size)")(
+        "json",
+        "print one JSON object: {\"program\", \"engine\", \"mode\", \"r0\", \"insns_executed\"}")(
         "disasm", "print the program in the kernel verifier's syntax, then run it")(
         "budget", po::value(&budget)->default_value(10'000'000),
         "N: stop with exit code 4 after N instructions");
@@ -99,8 +101,11 @@ int main(int argc, char** argv) {
     if (!result) return fail(runtime_fault, program_path + ": " + result.error().to_string());
 
     if (args.count("json")) {
-        nlohmann::json out{{"program", program_path}, {"engine", "interp"},  {"mode", "checked"},
-                           {"r0", result->r0},        {"insns_executed", result->insns_executed}};
+        nlohmann::json out{{"program", program_path},
+                           {"engine", "interp"},
+                           {"mode", "checked"},
+                           {"r0", result->r0},
+                           {"insns_executed", result->insns_executed}};
         std::cout << out.dump() << "\n";
     } else {
         std::cout << "r0 = " << result->r0 << " (0x" << std::hex << result->r0 << std::dec << ")\n"

@@ -29,7 +29,8 @@ Result<std::vector<uint8_t>> parse_hex(std::string_view text) {
         const int hi = nibble(text[i]);
         const int lo = i + 1 < text.size() ? nibble(text[i + 1]) : -1;
         if (hi < 0 || lo < 0)
-            return Error{"bad hex at character " + std::to_string(i) + ": expected pairs of hex digits", {}};
+            return Error{
+                "bad hex at character " + std::to_string(i) + ": expected pairs of hex digits", {}};
         out.push_back(static_cast<uint8_t>(hi << 4 | lo));
         i += 2;
     }
@@ -49,7 +50,8 @@ std::string to_hex(const uint8_t* data, size_t size) {
 Result<std::vector<uint8_t>> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{path + ": " + std::strerror(errno), {}};
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
     if (in.bad()) return Error{path + ": read error", {}};
     return bytes;
 }

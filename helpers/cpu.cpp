@@ -11,7 +11,9 @@ uint64_t get_smp_processor_id(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, 
 }
 
 // One NUMA node: the VM does not place memory by node.
-uint64_t get_numa_node_id(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) { return 0; }
+uint64_t get_numa_node_id(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
+    return 0;
+}
 
 // The kernel uses a per-CPU prandom state; a per-thread generator is the host-side equivalent.
 uint64_t get_prandom_u32(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {

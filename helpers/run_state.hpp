@@ -52,6 +52,8 @@ class RunState {
         faulted_ = true;
     }
     bool faulted() const { return faulted_; }
+    // For generated code that tests the flag after each helper call (the JIT takes its offset).
+    const bool& fault_flag() const { return faulted_; }
     const std::string& fault_message() const { return fault_; }
 
   private:

@@ -25,7 +25,8 @@ template <typename T> void store(uint64_t addr, T v) {
     std::memcpy(reinterpret_cast<void*>(addr), &v, sizeof v);
 }
 
-// Signed division with the kernel's results: x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0.
+// Signed division with the kernel's results: x/0 = 0, x%0 = x, INT_MIN/-1 = INT_MIN, INT_MIN%-1 =
+// 0.
 template <typename S, typename U> U sdiv(U a, U b) {
     if (b == 0) return 0;
     if (static_cast<S>(b) == -1) return U(0) - a;
@@ -72,7 +73,8 @@ Result<RunResult> run(const Program& prog, const RunArgs& args, RunState& state)
     const char* fault_what = nullptr;
 
     auto accessible = [&](uint64_t addr, uint64_t len, bool write) {
-        return (addr >= stack_lo && len <= stack_hi - stack_lo && addr - stack_lo <= stack_hi - stack_lo - len) ||
+        return (addr >= stack_lo && len <= stack_hi - stack_lo &&
+                addr - stack_lo <= stack_hi - stack_lo - len) ||
                state.accessible(addr, len, write);
     };
 
@@ -211,8 +213,9 @@ L_gotol:
     pc = base + pc->off;
     DISPATCH;
 #define JMP(name, U, S, op)                                                                        \
-    L_##name##_imm : BRANCH(static_cast<S>(static_cast<U>(R(dst))) op static_cast<S>(static_cast<U>(pc->imm))) \
-    L_##name##_reg : BRANCH(static_cast<S>(static_cast<U>(R(dst))) op static_cast<S>(static_cast<U>(R(src))))
+    L_##name##_imm : BRANCH(static_cast<S>(static_cast<U>(R(dst)))                                 \
+                                op static_cast<S>(static_cast<U>(pc->imm))) L_##name##_reg         \
+        : BRANCH(static_cast<S>(static_cast<U>(R(dst))) op static_cast<S>(static_cast<U>(R(src))))
 #define JMP_BOTH(name, S64, S32, op)                                                               \
     JMP(name, uint64_t, S64, op)                                                                   \
     JMP(name##32, uint32_t, S32, op)
@@ -242,11 +245,12 @@ L_call_helper:
     reg[0] = reinterpret_cast<HelperFn>(pc->imm)(reg[1], reg[2], reg[3], reg[4], reg[5], &state);
     if (state.faulted()) goto helper_fault;
     NEXT;
-L_callx: {
+L_callx : {
     const uint64_t id = R(dst);
     const Helper* h = id <= INT32_MAX ? prog.helpers().find(static_cast<int32_t>(id)) : nullptr;
-    if (!h) return error_at(pc - base, "callx to r" + std::to_string(pc->dst) + " = " + hex(id) +
-                                           ", which is no helper id");
+    if (!h)
+        return error_at(pc - base, "callx to r" + std::to_string(pc->dst) + " = " + hex(id) +
+                                       ", which is no helper id");
     reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &state);
     if (state.faulted()) goto helper_fault;
     NEXT;
@@ -254,7 +258,8 @@ L_callx: {
 L_call_kfunc: // refused by Program::load
 L_call_local:
     if (depth == MAX_CALL_FRAMES - 1)
-        return error_at(pc - base, "call stack is over " + std::to_string(MAX_CALL_FRAMES) + " frames");
+        return error_at(pc - base,
+                        "call stack is over " + std::to_string(MAX_CALL_FRAMES) + " frames");
     frames[depth] = Frame{pc + 1, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
     ++depth;
     reg[10] -= MAX_BPF_STACK;
@@ -264,7 +269,8 @@ L_call_local:
 L_exit:
     if (depth == 0) return RunResult{reg[0], args.insn_budget - budget};
     --depth;
-    for (int i = 0; i < 5; ++i) reg[6 + i] = frames[depth].saved[i];
+    for (int i = 0; i < 5; ++i)
+        reg[6 + i] = frames[depth].saved[i];
     pc = frames[depth].ret;
     DISPATCH;
 
@@ -280,35 +286,39 @@ L_lddw:
         const int64_t at = (offset);                                                               \
         if (at < 0 || static_cast<uint64_t>(at) + sizeof(U) > state.packet_len)                    \
             return RunResult{0, args.insn_budget - budget};                                        \
-        reg[0] = swap(load<U>(reinterpret_cast<uint64_t>(state.packet) + static_cast<uint64_t>(at))); \
+        reg[0] =                                                                                   \
+            swap(load<U>(reinterpret_cast<uint64_t>(state.packet) + static_cast<uint64_t>(at)));   \
         NEXT;                                                                                      \
     }
 #define NO_SWAP(x) (x)
     LD_PKT(ldabsb, uint8_t, NO_SWAP, static_cast<int32_t>(pc->imm))
     LD_PKT(ldabsh, uint16_t, __builtin_bswap16, static_cast<int32_t>(pc->imm))
     LD_PKT(ldabsw, uint32_t, __builtin_bswap32, static_cast<int32_t>(pc->imm))
-    LD_PKT(ldindb, uint8_t, NO_SWAP, static_cast<int32_t>(static_cast<uint32_t>(R(src)) + static_cast<uint32_t>(pc->imm)))
-    LD_PKT(ldindh, uint16_t, __builtin_bswap16, static_cast<int32_t>(static_cast<uint32_t>(R(src)) + static_cast<uint32_t>(pc->imm)))
-    LD_PKT(ldindw, uint32_t, __builtin_bswap32, static_cast<int32_t>(static_cast<uint32_t>(R(src)) + static_cast<uint32_t>(pc->imm)))
+    LD_PKT(ldindb, uint8_t, NO_SWAP,
+           static_cast<int32_t>(static_cast<uint32_t>(R(src)) + static_cast<uint32_t>(pc->imm)))
+    LD_PKT(ldindh, uint16_t, __builtin_bswap16,
+           static_cast<int32_t>(static_cast<uint32_t>(R(src)) + static_cast<uint32_t>(pc->imm)))
+    LD_PKT(ldindw, uint32_t, __builtin_bswap32,
+           static_cast<int32_t>(static_cast<uint32_t>(R(src)) + static_cast<uint32_t>(pc->imm)))
 #undef NO_SWAP
 #undef LD_PKT
 
     // Memory.
 #define MEM(sz, U, S)                                                                              \
     L_ldx##sz : {                                                                                  \
-        const uint64_t addr = R(src) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));      \
+        const uint64_t addr = R(src) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));       \
         CHECK_ACCESS(addr, sizeof(U), false);                                                      \
         R(dst) = load<U>(addr);                                                                    \
         NEXT;                                                                                      \
     }                                                                                              \
     L_st##sz : {                                                                                   \
-        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));      \
+        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));       \
         CHECK_ACCESS(addr, sizeof(U), true);                                                       \
         store<U>(addr, static_cast<U>(pc->imm));                                                   \
         NEXT;                                                                                      \
     }                                                                                              \
     L_stx##sz : {                                                                                  \
-        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));      \
+        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));       \
         CHECK_ACCESS(addr, sizeof(U), true);                                                       \
         store<U>(addr, static_cast<U>(R(src)));                                                    \
         NEXT;                                                                                      \
@@ -320,7 +330,7 @@ L_lddw:
 #undef MEM
 #define LDSX(name, S)                                                                              \
     L_##name : {                                                                                   \
-        const uint64_t addr = R(src) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));      \
+        const uint64_t addr = R(src) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));       \
         CHECK_ACCESS(addr, sizeof(S), false);                                                      \
         R(dst) = static_cast<uint64_t>(static_cast<int64_t>(load<S>(addr)));                       \
         NEXT;                                                                                      \
@@ -333,10 +343,11 @@ L_lddw:
     // Atomics: sequentially consistent, like the kernel's full-barrier semantics for fetch ops.
 #define ATOMIC(name, U, builtin, fetch)                                                            \
     L_##name : {                                                                                   \
-        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));      \
+        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));       \
         CHECK_ACCESS(addr, sizeof(U), true);                                                       \
         CHECK_ALIGNED(addr, sizeof(U));                                                            \
-        const U old = builtin(reinterpret_cast<U*>(addr), static_cast<U>(R(src)), __ATOMIC_SEQ_CST); \
+        const U old =                                                                              \
+            builtin(reinterpret_cast<U*>(addr), static_cast<U>(R(src)), __ATOMIC_SEQ_CST);         \
         if (fetch) R(src) = old;                                                                   \
         NEXT;                                                                                      \
     }
@@ -351,7 +362,7 @@ L_lddw:
     ATOMIC(atomic##w##_fetch_xor, U, __atomic_fetch_xor, true)                                     \
     ATOMIC(atomic##w##_xchg, U, __atomic_exchange_n, true)                                         \
     L_atomic##w##_cmpxchg : {                                                                      \
-        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));      \
+        const uint64_t addr = R(dst) + static_cast<uint64_t>(static_cast<int64_t>(pc->off));       \
         CHECK_ACCESS(addr, sizeof(U), true);                                                       \
         CHECK_ALIGNED(addr, sizeof(U));                                                            \
         U expected = static_cast<U>(reg[0]);                                                       \
@@ -367,17 +378,17 @@ L_lddw:
 
 memory_fault:
     __attribute__((unused));
-    return error_at(pc - base,
-                    std::string(fault_what ? fault_what
-                                           : (fault_write ? "invalid write" : "invalid read")) +
-                        " of " + std::to_string(fault_len) + " bytes at " + hex(fault_addr) +
-                        (fault_what ? "" : ", outside the stack and every region the run was given"));
+    return error_at(
+        pc - base,
+        std::string(fault_what ? fault_what : (fault_write ? "invalid write" : "invalid read")) +
+            " of " + std::to_string(fault_len) + " bytes at " + hex(fault_addr) +
+            (fault_what ? "" : ", outside the stack and every region the run was given"));
 helper_fault:
     return error_at(pc - base, state.fault_message());
 budget_exhausted:
     __attribute__((unused));
-    return error_at(pc - base, "instruction budget of " + std::to_string(args.insn_budget) +
-                                   " exhausted");
+    return error_at(pc - base,
+                    "instruction budget of " + std::to_string(args.insn_budget) + " exhausted");
 
 #undef CHECK_ALIGNED
 #undef CHECK_ACCESS
@@ -391,7 +402,8 @@ budget_exhausted:
 
 Result<RunResult> interpret(const Program& prog, const RunArgs& args, RunState& state) {
     state.checked = args.mode == Mode::checked;
-    return args.mode == Mode::checked ? run<true>(prog, args, state) : run<false>(prog, args, state);
+    return args.mode == Mode::checked ? run<true>(prog, args, state)
+                                      : run<false>(prog, args, state);
 }
 
 } // namespace ebpf

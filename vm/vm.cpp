@@ -2,15 +2,20 @@
 
 namespace ebpf {
 
-Vm::Vm() : helpers_(std::make_unique<HelperRegistry>()) { register_kernel_helpers(*helpers_); }
+Vm::Vm() : helpers_(std::make_unique<HelperRegistry>()) {
+    register_kernel_helpers(*helpers_);
+}
 
 void Vm::register_helper(int32_t id, std::string name, HelperFn fn) {
     helpers_->add(id, std::move(name), fn);
 }
 
-Result<Program> Vm::load(Insns insns) const { return Program::load(insns, *helpers_); }
+Result<Program> Vm::load(Insns insns) const {
+    return Program::load(insns, *helpers_);
+}
 
-Result<uint64_t> Vm::run(const Program& prog, std::span<uint8_t> memory, Mode mode, void* host) const {
+Result<uint64_t> Vm::run(const Program& prog, std::span<uint8_t> memory, Mode mode,
+                         void* host) const {
     RunState state;
     state.host = host;
     RunArgs args;

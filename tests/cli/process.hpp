@@ -25,7 +25,8 @@ inline std::string slurp(const std::filesystem::path& p) {
 // Runs `command` through the shell with stdin from `input` (a string); captures stdout/stderr.
 inline Outcome run_command(const std::string& command, const std::string& input = "") {
     const auto dir = std::filesystem::temp_directory_path();
-    const auto tag = std::to_string(reinterpret_cast<uintptr_t>(&input)) + "_" + std::to_string(::getpid());
+    const auto tag =
+        std::to_string(reinterpret_cast<uintptr_t>(&input)) + "_" + std::to_string(::getpid());
     const auto in_path = dir / ("ebpf_test_in_" + tag);
     const auto err_path = dir / ("ebpf_test_err_" + tag);
     std::ofstream(in_path, std::ios::binary) << input;
@@ -34,7 +35,8 @@ inline Outcome run_command(const std::string& command, const std::string& input 
     if (FILE* p = ::popen(full.c_str(), "r")) {
         char buf[4096];
         size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
+        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+            o.out.append(buf, n);
         const int status = ::pclose(p);
         o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }

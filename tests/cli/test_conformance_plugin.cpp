@@ -51,8 +51,10 @@ TEST_CASE("the plugin refuses every program with reserved fields set") {
 TEST_CASE("the plugin reports bad input and unknown engines") {
     CHECK(test::run_command(EBPF_PLUGIN, "b7000000").exit_code == 1);
     CHECK(test::run_command(EBPF_PLUGIN, "zz").exit_code == 1);
-    CHECK(test::run_command(std::string(EBPF_PLUGIN) + " 00 --engine warp", "9500000000000000").exit_code == 2);
-    const auto fast = test::run_command(std::string(EBPF_PLUGIN) + " --fast", "b7000000070000009500000000000000");
+    CHECK(test::run_command(std::string(EBPF_PLUGIN) + " 00 --engine warp", "9500000000000000")
+              .exit_code == 2);
+    const auto fast =
+        test::run_command(std::string(EBPF_PLUGIN) + " --fast", "b7000000070000009500000000000000");
     CHECK(fast.exit_code == 0);
     CHECK(fast.out == "7\n");
 }

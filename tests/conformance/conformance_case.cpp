@@ -24,7 +24,8 @@ std::vector<ConformanceCase> load_conformance_dir(const std::filesystem::path& d
         ConformanceCase c;
         c.name = j.at("name").get<std::string>();
         auto program = cli::parse_hex(j.at("program_hex").get<std::string>());
-        auto insns = program ? cli::insns_from_bytes(*program) : Result<std::vector<Insn>>(program.error());
+        auto insns =
+            program ? cli::insns_from_bytes(*program) : Result<std::vector<Insn>>(program.error());
         if (!insns) throw std::runtime_error(file.string() + ": " + insns.error().to_string());
         c.insns = *insns;
         if (j.contains("memory_hex")) {

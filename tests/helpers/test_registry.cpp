@@ -27,10 +27,12 @@ TEST_CASE("the helper numbering matches linux/bpf.h") {
     // each; read it as text so any header version compares, and no Linux header is compiled in.
     std::ifstream header("/usr/include/linux/bpf.h");
     if (!header) {
-        WARN("no /usr/include/linux/bpf.h on this host (install linux-libc-dev): nothing to compare");
+        WARN("no /usr/include/linux/bpf.h on this host (install linux-libc-dev): nothing to "
+             "compare");
         return;
     }
-    const std::string text((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+    const std::string text((std::istreambuf_iterator<char>(header)),
+                           std::istreambuf_iterator<char>());
     auto at = text.find("__BPF_FUNC_MAPPER(FN");
     REQUIRE(at != std::string::npos);
     const std::regex fn(R"(^\s*FN\((\w+))");

@@ -41,7 +41,8 @@ TEST_CASE("keys tell apart forms that share an opcode") {
     CHECK(lookup_op(make_insn(BPF_ALU64 | BPF_DIV | BPF_X, 1, 2, 1, 0)) == Op::sdiv64_reg);
     CHECK(lookup_op(make_insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, 2, 16, 0)) == Op::movsx16_64);
     CHECK_FALSE(lookup_op(make_insn(BPF_ALU | BPF_MOV | BPF_X, 1, 2, 32, 0)).has_value());
-    CHECK(lookup_op(make_insn(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, BPF_CMPXCHG)) == Op::atomic32_cmpxchg);
+    CHECK(lookup_op(make_insn(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, BPF_CMPXCHG)) ==
+          Op::atomic32_cmpxchg);
     CHECK(lookup_op(make_insn(BPF_JMP | BPF_CALL, 0, 1, 0, 4)) == Op::call_local);
     CHECK(lookup_op(make_insn(BPF_ALU64 | BPF_END, 1, 0, 0, 32)) == Op::bswap32);
     CHECK_FALSE(lookup_op(make_insn(BPF_ALU64 | BPF_END, 1, 0, 0, 8)).has_value());

@@ -10,7 +10,9 @@ using namespace ebpf;
 namespace {
 
 const Insn exit_insn = make_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-Insn mov_imm(uint8_t dst, int32_t imm) { return make_insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
+Insn mov_imm(uint8_t dst, int32_t imm) {
+    return make_insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
 
 Error refused(std::vector<Insn> prog) {
     auto err = validate(prog);
@@ -56,7 +58,8 @@ TEST_CASE("registers past r10 are invalid") {
 }
 
 TEST_CASE("lddw must be whole") {
-    CHECK(refused({mov_imm(0, 0), make_insn(BPF_LDDW, 0, 0, 0, 1)}).message == "invalid bpf_ld_imm64 insn");
+    CHECK(refused({mov_imm(0, 0), make_insn(BPF_LDDW, 0, 0, 0, 1)}).message ==
+          "invalid bpf_ld_imm64 insn");
     CHECK(refused({make_insn(BPF_LDDW, 0, 0, 0, 1), mov_imm(0, 0), exit_insn}).message ==
           "invalid bpf_ld_imm64 insn");
     CHECK(refused({make_insn(BPF_LDDW, 0, 7, 0, 1), make_insn(0, 0, 0, 0, 0), exit_insn}).message ==
@@ -81,5 +84,6 @@ TEST_CASE("a program cannot fall off its end") {
     CHECK(err.message == "last insn is not an exit or jmp");
     CHECK(refused({mov_imm(0, 0), make_insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, -2, 0)}).message ==
           "last insn is not an exit or jmp");
-    CHECK_FALSE(validate(std::vector<Insn>{exit_insn, make_insn(BPF_JMP | BPF_JA, 0, 0, -2, 0)}).has_value());
+    CHECK_FALSE(validate(std::vector<Insn>{exit_insn, make_insn(BPF_JMP | BPF_JA, 0, 0, -2, 0)})
+                    .has_value());
 }

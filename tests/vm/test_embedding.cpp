@@ -46,7 +46,7 @@ TEST_CASE("a host registers a helper, loads a program and runs it on its memory"
         r1 = r6
         r1 += r8
         r1 = *(u8 *)(r1 +0)
-        call 65536
+        call host_accumulate#65536
         r8 += 1
         goto loop
     done:
@@ -70,7 +70,7 @@ TEST_CASE("a host registers a helper, loads a program and runs it on its memory"
 
 TEST_CASE("a program calling an unknown helper is refused at load") {
     Vm vm;
-    auto insns = assemble("call 65536\nexit");
+    auto insns = assemble("call host#65536\nexit");
     REQUIRE(insns.ok());
     auto prog = vm.load(*insns);
     REQUIRE_FALSE(prog.ok());
@@ -80,7 +80,7 @@ TEST_CASE("a program calling an unknown helper is refused at load") {
 TEST_CASE("a helper that faults ends the run with its message") {
     Vm vm;
     vm.register_helper(refuse_id, "host_refuse", host_refuse);
-    auto insns = assemble("r0 = 0\ncall 65537\nexit");
+    auto insns = assemble("r0 = 0\ncall host_refuse#65537\nexit");
     REQUIRE(insns.ok());
     auto prog = vm.load(*insns);
     REQUIRE(prog.ok());
@@ -95,7 +95,8 @@ TEST_CASE("the VM knows the kernel helpers it implements") {
     const Helper* ktime = vm.helpers().find(5);
     REQUIRE(ktime != nullptr);
     CHECK(ktime->name == "bpf_ktime_get_ns");
-    auto insns = assemble("call bpf_ktime_get_ns#5\nr6 = r0\ncall bpf_ktime_get_ns#5\nr0 -= r6\nexit");
+    auto insns =
+        assemble("call bpf_ktime_get_ns#5\nr6 = r0\ncall bpf_ktime_get_ns#5\nr0 -= r6\nexit");
     REQUIRE(insns.ok());
     auto prog = vm.load(*insns);
     REQUIRE(prog.ok());

@@ -84,7 +84,7 @@ TEST_CASE("local calls preserve r6-r9 and give each frame its own stack") {
 }
 
 TEST_CASE("deep recursion stops at eight frames") {
-    auto err = checked_fault("call pc+0\nexit");
+    auto err = checked_fault("call pc-1\nexit");
     CHECK_THAT(err.message, Catch::Contains("8 frames"));
     CHECK(err.insn == 0u);
 }
@@ -93,7 +93,8 @@ TEST_CASE("checked mode refuses memory outside the stack and the given regions")
     auto err = checked_fault("r0 = *(u32 *)(r1 +4)\nexit", std::vector<uint8_t>(6));
     CHECK_THAT(err.message, Catch::Contains("invalid read of 4 bytes"));
     CHECK(err.insn == 0u);
-    CHECK_THAT(checked_fault("*(u8 *)(r10 +0) = 1\nexit").message, Catch::Contains("invalid write of 1 bytes"));
+    CHECK_THAT(checked_fault("*(u8 *)(r10 +0) = 1\nexit").message,
+               Catch::Contains("invalid write of 1 bytes"));
     CHECK_THAT(checked_fault("r1 = 0x1000 ll\nr0 = *(u64 *)(r1 +0)\nexit").message,
                Catch::Contains("invalid read"));
     CHECK(run_both("r0 = *(u16 *)(r1 +4)\nexit", {1, 2, 3, 4, 5, 6}) == 0x0605);
@@ -132,7 +133,8 @@ TEST_CASE("checked mode counts executed instructions") {
 
 TEST_CASE("legacy packet loads read network order and end the program past the packet") {
     Vm vm;
-    auto prog = vm.load(assembled("r6 = r1\nr0 = *(u16 *)skb[2]\nr7 = r0\nr1 = 4\nr0 = *(u32 *)skb[r1 + 0]\nr0 += r7\nexit"));
+    auto prog = vm.load(assembled(
+        "r6 = r1\nr0 = *(u16 *)skb[2]\nr7 = r0\nr1 = 4\nr0 = *(u32 *)skb[r1 + 0]\nr0 += r7\nexit"));
     REQUIRE(prog.ok());
     std::vector<uint8_t> packet{0, 0, 0x12, 0x34, 0, 0, 0, 1};
     for (Mode mode : {Mode::fast, Mode::checked}) {

@@ -16,7 +16,8 @@ struct Insn {
 };
 static_assert(sizeof(Insn) == 8);
 
-inline constexpr Insn make_insn(uint8_t opcode, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+inline constexpr Insn make_insn(uint8_t opcode, uint8_t dst, uint8_t src, int16_t off,
+                                int32_t imm) {
     Insn i{};
     i.opcode = opcode;
     i.dst = dst & 0xf;
@@ -29,7 +30,9 @@ inline constexpr Insn make_insn(uint8_t opcode, uint8_t dst, uint8_t src, int16_
 // Instruction classes (low 3 bits).
 inline constexpr uint8_t BPF_LD = 0x00, BPF_LDX = 0x01, BPF_ST = 0x02, BPF_STX = 0x03,
                          BPF_ALU = 0x04, BPF_JMP = 0x05, BPF_JMP32 = 0x06, BPF_ALU64 = 0x07;
-inline constexpr uint8_t bpf_class(uint8_t code) { return code & 0x07; }
+inline constexpr uint8_t bpf_class(uint8_t code) {
+    return code & 0x07;
+}
 
 // Arithmetic and jump fields.
 inline constexpr uint8_t BPF_K = 0x00, BPF_X = 0x08;
@@ -42,15 +45,23 @@ inline constexpr uint8_t BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JGE 
                          BPF_JSET = 0x40, BPF_JNE = 0x50, BPF_JSGT = 0x60, BPF_JSGE = 0x70,
                          BPF_CALL = 0x80, BPF_EXIT = 0x90, BPF_JLT = 0xa0, BPF_JLE = 0xb0,
                          BPF_JSLT = 0xc0, BPF_JSLE = 0xd0;
-inline constexpr uint8_t bpf_op(uint8_t code) { return code & 0xf0; }
-inline constexpr uint8_t bpf_srcbit(uint8_t code) { return code & 0x08; }
+inline constexpr uint8_t bpf_op(uint8_t code) {
+    return code & 0xf0;
+}
+inline constexpr uint8_t bpf_srcbit(uint8_t code) {
+    return code & 0x08;
+}
 
 // Load/store fields.
 inline constexpr uint8_t BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10, BPF_DW = 0x18;
 inline constexpr uint8_t BPF_IMM = 0x00, BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MEM = 0x60,
                          BPF_MEMSX = 0x80, BPF_ATOMIC = 0xc0;
-inline constexpr uint8_t bpf_size(uint8_t code) { return code & 0x18; }
-inline constexpr uint8_t bpf_mode(uint8_t code) { return code & 0xe0; }
+inline constexpr uint8_t bpf_size(uint8_t code) {
+    return code & 0x18;
+}
+inline constexpr uint8_t bpf_mode(uint8_t code) {
+    return code & 0xe0;
+}
 inline constexpr int size_bytes(uint8_t code) {
     switch (bpf_size(code)) {
     case BPF_B: return 1;
@@ -69,8 +80,7 @@ inline constexpr uint8_t BPF_PSEUDO_CALL = 1, BPF_PSEUDO_KFUNC_CALL = 2;
 
 // src_reg of the lddw (BPF_LD | BPF_IMM | BPF_DW) forms.
 inline constexpr uint8_t BPF_PSEUDO_MAP_FD = 1, BPF_PSEUDO_MAP_VALUE = 2, BPF_PSEUDO_BTF_ID = 3,
-                         BPF_PSEUDO_FUNC = 4, BPF_PSEUDO_MAP_IDX = 5,
-                         BPF_PSEUDO_MAP_IDX_VALUE = 6;
+                         BPF_PSEUDO_FUNC = 4, BPF_PSEUDO_MAP_IDX = 5, BPF_PSEUDO_MAP_IDX_VALUE = 6;
 inline constexpr uint8_t BPF_LDDW = BPF_LD | BPF_IMM | BPF_DW;
 
 // Registers and limits.

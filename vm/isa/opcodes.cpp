@@ -9,7 +9,8 @@ namespace {
 const std::vector<Op>& rows_for(uint8_t opcode) {
     static const auto index = [] {
         std::array<std::vector<Op>, 256> by_opcode;
-        for (const auto& row : opcode_table) by_opcode[row.opcode].push_back(row.op);
+        for (const auto& row : opcode_table)
+            by_opcode[row.opcode].push_back(row.op);
         return by_opcode;
     }();
     return index[opcode];
@@ -35,7 +36,9 @@ std::optional<Op> lookup_op(const Insn& insn) {
     return std::nullopt;
 }
 
-bool opcode_known(uint8_t opcode) { return !rows_for(opcode).empty(); }
+bool opcode_known(uint8_t opcode) {
+    return !rows_for(opcode).empty();
+}
 
 const char* group_name(Group g) {
     switch (g) {

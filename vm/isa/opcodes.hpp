@@ -17,7 +17,16 @@
 namespace ebpf {
 
 enum class Key : uint8_t { none, off, imm, src };
-enum class Group : uint8_t { base32, base64, atomic32, atomic64, divmul32, divmul64, callx, packet };
+enum class Group : uint8_t {
+    base32,
+    base64,
+    atomic32,
+    atomic64,
+    divmul32,
+    divmul64,
+    callx,
+    packet
+};
 inline constexpr uint8_t Zd = 1, Zs = 2, Zo = 4, Zi = 8;
 
 // clang-format off
@@ -150,13 +159,15 @@ struct OpcodeInfo {
 };
 
 inline constexpr std::array<OpcodeInfo, op_count> opcode_table{{
-#define EBPF_X_ROW(name, opcode, key, kv, mnem, zero, ver, grp)                                     \
+#define EBPF_X_ROW(name, opcode, key, kv, mnem, zero, ver, grp)                                    \
     {Op::name, static_cast<uint8_t>(opcode), key, kv, mnem, zero, ver, grp},
     EBPF_OPCODES(EBPF_X_ROW)
 #undef EBPF_X_ROW
 }};
 
-inline constexpr const OpcodeInfo& info(Op op) { return opcode_table[static_cast<size_t>(op)]; }
+inline constexpr const OpcodeInfo& info(Op op) {
+    return opcode_table[static_cast<size_t>(op)];
+}
 
 // The row an instruction belongs to; nullopt when no row has its opcode and key value.
 std::optional<Op> lookup_op(const Insn& insn);

@@ -19,7 +19,9 @@ struct Error {
     }
 };
 
-inline Error error_at(size_t insn, std::string message) { return Error{std::move(message), insn}; }
+inline Error error_at(size_t insn, std::string message) {
+    return Error{std::move(message), insn};
+}
 
 template <typename T> class Result {
   public:

@@ -41,7 +41,9 @@ const char* reserved_name(const Insn& insn) {
     }
 }
 
-bool is_lddw(const Insn& insn) { return insn.opcode == BPF_LDDW; }
+bool is_lddw(const Insn& insn) {
+    return insn.opcode == BPF_LDDW;
+}
 
 } // namespace
 
@@ -49,8 +51,10 @@ Status check_fields(const Insn& insn, size_t index) {
     const auto op = lookup_op(insn);
     if (!op) {
         if (bpf_class(insn.opcode) == BPF_STX && bpf_mode(insn.opcode) == BPF_ATOMIC)
-            return error_at(index, "BPF_ATOMIC uses invalid atomic opcode " + hex2(insn.imm & 0xff));
-        if (opcode_known(insn.opcode)) return error_at(index, std::string(reserved_name(insn)) + " uses reserved fields");
+            return error_at(index,
+                            "BPF_ATOMIC uses invalid atomic opcode " + hex2(insn.imm & 0xff));
+        if (opcode_known(insn.opcode))
+            return error_at(index, std::string(reserved_name(insn)) + " uses reserved fields");
         return error_at(index, "unknown opcode " + hex2(insn.opcode));
     }
     const auto& row = info(*op);
@@ -60,7 +64,8 @@ Status check_fields(const Insn& insn, size_t index) {
         if (*op == Op::lddw) return error_at(index, "invalid BPF_LD_IMM insn");
         return error_at(index, std::string(reserved_name(insn)) + " uses reserved fields");
     }
-    if (insn.dst >= MAX_BPF_REG) return error_at(index, "R" + std::to_string(insn.dst) + " is invalid");
+    if (insn.dst >= MAX_BPF_REG)
+        return error_at(index, "R" + std::to_string(insn.dst) + " is invalid");
     if (insn.src >= MAX_BPF_REG && !(row.key == Key::src) && !(row.zero & Zs) && *op != Op::lddw)
         return error_at(index, "R" + std::to_string(insn.src) + " is invalid");
     return std::nullopt;
@@ -82,8 +87,10 @@ Status validate(Insns prog) {
         if (!is_lddw(insn)) continue;
         if (i + 1 >= n) return error_at(i, "invalid bpf_ld_imm64 insn");
         const Insn& next = prog[i + 1];
-        if (next.opcode || next.dst || next.src || next.off) return error_at(i, "invalid bpf_ld_imm64 insn");
-        if (insn.src > BPF_PSEUDO_MAP_IDX_VALUE) return error_at(i, "unrecognized bpf_ld_imm64 insn");
+        if (next.opcode || next.dst || next.src || next.off)
+            return error_at(i, "invalid bpf_ld_imm64 insn");
+        if (insn.src > BPF_PSEUDO_MAP_IDX_VALUE)
+            return error_at(i, "unrecognized bpf_ld_imm64 insn");
         lddw_tail[i + 1] = true;
         ++i;
     }
@@ -113,7 +120,8 @@ Status validate(Insns prog) {
                                        std::to_string(target));
         }
         if (lddw_tail[static_cast<size_t>(target)])
-            return error_at(i, "jump into the middle of ldimm64 insn " + std::to_string(target - 1));
+            return error_at(i,
+                            "jump into the middle of ldimm64 insn " + std::to_string(target - 1));
     }
 
     const size_t last = lddw_tail[n - 1] ? n - 2 : n - 1;
