@@ -21,6 +21,11 @@ if(NOT asmjit_FOUND)
   ebpf_missing("asmjit" libasmjit-dev)
 endif()
 
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND)
+  ebpf_missing("zlib" zlib1g-dev)
+endif()
+
 if(NOT PKG_CONFIG_FOUND)
   ebpf_missing("pkg-config" pkg-config)
 endif()

@@ -26,6 +26,7 @@ struct MapDef {
     uint32_t max_entries = 0;
     uint32_t map_flags = 0;
     int32_t spin_lock_off = -1; // offset of a struct bpf_spin_lock in the value, from BTF; -1: none
+    int32_t timer_off = -1;     // offset of a struct bpf_timer in the value, from BTF; -1: none
     std::string name;
 };
 
@@ -60,6 +61,9 @@ class Map {
     virtual long sys_delete(const void* key);
     // key null: the first key. -ENOENT after the last one.
     virtual long get_next_key(const void* key, void* next_key);
+    // BPF_MAP_LOOKUP_AND_DELETE_ELEM: hash kinds (key) and queue/stack (key null: pop);
+    // -ENOTSUPP (524) elsewhere, as the kernel answers.
+    virtual long sys_lookup_and_delete(const void* key, void* value);
 
     // Checked mode: true when [addr, addr + len) lies inside one value this map gave a program
     // (not across two), and write is allowed there when asked.

@@ -60,7 +60,8 @@ inline constexpr uint64_t BPF_RB_AVAIL_DATA = 0, BPF_RB_RING_SIZE = 1, BPF_RB_CO
                           BPF_RB_PROD_POS = 3;
 
 // bpf_perf_event_output flags.
-inline constexpr uint64_t BPF_F_INDEX_MASK = 0xffffffffULL, BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK;
+inline constexpr uint64_t BPF_F_INDEX_MASK = 0xffffffffULL, BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK,
+                          BPF_F_CTXLEN_MASK = 0xfffffULL << 32;
 
 const char* map_type_name(MapType type); // "hash", "array", ... as bpftool prints them
 

@@ -27,6 +27,7 @@ struct MapSpec {
     // `__array(values, ...)` static initialisation: slot index -> program name (prog arrays) or
     // map name (map-in-maps).
     std::vector<std::pair<uint32_t, std::string>> initial_slots;
+    uint64_t map_extra = 0; // `__uint(map_extra, ...)`: a bloom filter's number of hashes
     uint32_t btf_key_type_id = 0;
     uint32_t btf_value_type_id = 0;
 };

@@ -1,0 +1,100 @@
+// ebpf-difftest: the kernel verifier cases through this VM's verifier, scored against what the
+// live kernel did (the `kernel` fields of each case).
+//
+//   ebpf-difftest --cases cases.jsonl [--report OUT.jsonl] [--only ID] [--all]
+//
+// One JSON line a case goes to the report: {"id", "verdict", "message", "insns_processed",
+// "retval"}. The summary counts agreement over the in-scope cases (--all: every case) and lists
+// the disagreements.
+#include "cli/kernel_cases.hpp"
+#include "verifier/verifier.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+    std::string cases_path, report_path, only;
+    po::options_description opts("Usage: ebpf-difftest --cases FILE.jsonl [options]\n\nOptions");
+    opts.add_options()("help,h", "show this help")("cases", po::value(&cases_path),
+                                                   "FILE: cases in the corpus format")(
+        "report", po::value(&report_path), "FILE: write one JSON line per case")(
+        "only", po::value(&only), "ID: run just this case and print its verifier log")(
+        "all", "score every case, not only the in-scope ones")(
+        "quiet,q", "print the summary only, not each disagreement");
+    po::variables_map args;
+    try {
+        po::store(po::parse_command_line(argc, argv, opts), args);
+        po::notify(args);
+    } catch (const po::error& e) {
+        std::cerr << "ebpf-difftest: " << e.what() << "\n";
+        return 2;
+    }
+    if (args.count("help") || cases_path.empty()) {
+        std::cout << opts;
+        return args.count("help") ? 0 : 2;
+    }
+    auto cases = ebpf::cli::load_kernel_cases(cases_path);
+    if (!cases) {
+        std::cerr << "ebpf-difftest: " << cases.error().to_string() << "\n";
+        return 3;
+    }
+    std::ofstream report;
+    if (!report_path.empty()) report.open(report_path);
+
+    size_t scored = 0, verdict_agree = 0, rejects = 0, message_agree = 0;
+    std::vector<std::string> disagreements;
+    for (auto& c : *cases) {
+        if (!only.empty() && c.id != only) continue;
+        const bool score = args.count("all") || c.in_scope;
+        if (!c.prog_type) continue;
+        auto maps = ebpf::cli::create_case_maps(c, 1);
+        ebpf::VerifierOptions vopts;
+        vopts.prog_type = *c.prog_type;
+        vopts.log_level = only.empty() ? 0 : 2;
+        vopts.strict_alignment = c.test_flags & 2;
+        std::vector<const ebpf::Map*> raw;
+        if (maps)
+            for (auto& m : maps->maps)
+                raw.push_back(m.get());
+        vopts.maps = raw;
+        const auto result = ebpf::verify(c.insns, vopts);
+        if (!only.empty()) std::cout << result.log;
+
+        nlohmann::json line{
+            {"id", c.id},
+            {"verdict", result.accepted ? "accept" : "reject"},
+            {"message", result.accepted ? nlohmann::json(nullptr) : nlohmann::json(result.error)},
+            {"insns_processed", result.insns_processed},
+            {"retval", nullptr}};
+        if (report) report << line.dump() << "\n";
+        if (!score) continue;
+        ++scored;
+        const std::string ours = result.accepted ? "accept" : "reject";
+        if (ours == c.kernel.verdict) ++verdict_agree;
+        if (c.kernel.verdict == "reject") {
+            ++rejects;
+            if (!result.accepted && result.error == c.kernel.message) ++message_agree;
+        }
+        if (ours != c.kernel.verdict || (!result.accepted && result.error != c.kernel.message))
+            disagreements.push_back(
+                c.id + ": kernel " + c.kernel.verdict +
+                (c.kernel.message.empty() ? "" : " '" + c.kernel.message + "'") + ", ours " + ours +
+                (result.accepted ? "" : " '" + result.error + "'"));
+    }
+    if (!args.count("quiet"))
+        for (const auto& d : disagreements)
+            std::cout << d << "\n";
+    auto pct = [](size_t a, size_t b) {
+        return b ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0;
+    };
+    std::printf("cases scored: %zu\nverdict agreement: %zu/%zu (%.1f%%)\nrejections with the "
+                "kernel's message: %zu/%zu (%.1f%%)\n",
+                scored, verdict_agree, scored, pct(verdict_agree, scored), message_agree, rejects,
+                pct(message_agree, rejects));
+    return 0;
+}

@@ -1,0 +1,24 @@
+// The contract between the driver (jit.cpp) and a code generator (x86_64/, arm64/ later): a back
+// end emits one program into an asmjit CodeHolder set up for its architecture and says where the
+// entry point and each instruction's code begin; the driver places, seals and runs the code.
+#pragma once
+
+#include "jit/jit.hpp"
+
+#include <asmjit/core.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace ebpf::jit {
+
+struct GeneratedCode {
+    uint32_t entry_offset = 0;          // a JitEntry (runtime.hpp)
+    std::vector<uint32_t> insn_offsets; // as JitProgram::insn_offsets()
+};
+
+// The generated code must be position-independent: the driver copies it to its final place.
+using Backend = Result<GeneratedCode> (*)(asmjit::CodeHolder& code, const Program& prog,
+                                          const JitOptions& options);
+
+} // namespace ebpf::jit

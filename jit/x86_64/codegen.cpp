@@ -1,0 +1,287 @@
+// Program structure: functions and their frames, jumps, calls, exit, the entry point and the
+// early exits that unwind a run.
+#include "jit/x86_64/codegen.hpp"
+
+#include "jit/x86_64/backend.hpp"
+
+#include <cstddef>
+
+namespace ebpf::jit::x86_64 {
+
+using asmjit::Imm;
+using asmjit::Label;
+
+namespace {
+
+// The kernel's x86-64 mapping of R0-R10.
+constexpr x86::Gp bpf_regs[MAX_BPF_REG] = {x86::rax, x86::rdi, x86::rsi, x86::rdx,
+                                           x86::rcx, x86::r8,  x86::rbx, x86::r13,
+                                           x86::r14, x86::r15, x86::rbp};
+// R6-R9, pushed below each frame's stack and popped by exit.
+constexpr x86::Gp callee_saved[] = {x86::rbx, x86::r13, x86::r14, x86::r15};
+// What the entry point saves for the host: the System V callee-saved registers.
+constexpr x86::Gp host_saved[] = {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15};
+
+x86::CondCode condition(uint8_t jmp_op) {
+    switch (jmp_op) {
+    case BPF_JEQ: return x86::CondCode::kE;
+    case BPF_JGT: return x86::CondCode::kA;
+    case BPF_JGE: return x86::CondCode::kAE;
+    case BPF_JLT: return x86::CondCode::kB;
+    case BPF_JLE: return x86::CondCode::kBE;
+    case BPF_JSGT: return x86::CondCode::kG;
+    case BPF_JSGE: return x86::CondCode::kGE;
+    case BPF_JSLT: return x86::CondCode::kL;
+    case BPF_JSLE: return x86::CondCode::kLE;
+    default: return x86::CondCode::kNE; // jne, jset (after test)
+    }
+}
+
+bool is_jump(Op op) {
+    const uint8_t code = info(op).opcode;
+    const uint8_t cls = bpf_class(code);
+    return (cls == BPF_JMP || cls == BPF_JMP32) && bpf_op(code) != BPF_CALL &&
+           bpf_op(code) != BPF_EXIT;
+}
+
+} // namespace
+
+x86::Gp bpf_reg(uint8_t r) {
+    return bpf_regs[r];
+}
+x86::Gp bpf_reg(uint8_t r, bool is64) {
+    return is64 ? bpf_regs[r] : bpf_regs[r].r32();
+}
+
+x86::Mem ctx_field(size_t offset, uint32_t size) {
+    return x86::ptr(ctx_reg, static_cast<int32_t>(offset), size);
+}
+
+Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options)
+    : a_(&code), prog_(prog), targets_(prog.slots().size()), functions_(prog.slots().size()) {
+    if (options.blind_constants) keys_.emplace();
+}
+
+Result<GeneratedCode> Codegen::generate() {
+    const auto& slots = prog_.slots();
+    const size_t n = slots.size();
+
+    // Labels for every jump target and function entry first: backward jumps need them bound.
+    functions_[0] = a_.newLabel();
+    targets_[0] = a_.newLabel();
+    for (size_t i = 0; i < n; ++i) {
+        const Slot& s = slots[i];
+        if (s.op == Op::call_kfunc) return error_at(i, "kernel function calls are not supported");
+        const auto t = static_cast<size_t>(s.off);
+        if (s.op == Op::call_local && !functions_[t].isValid()) functions_[t] = a_.newLabel();
+        if ((s.op == Op::call_local || is_jump(s.op)) && !targets_[t].isValid())
+            targets_[t] = a_.newLabel();
+        if (s.op == Op::lddw) ++i;
+    }
+    unwind_ = a_.newLabel();
+    packet_oob_ = a_.newLabel();
+
+    GeneratedCode out;
+    out.insn_offsets.resize(n + 1);
+    bool falls_through = false;
+    for (size_t i = 0; i < n; ++i) {
+        const Slot& s = slots[i];
+        if (functions_[i].isValid()) {
+            // Code running into a function's first instruction stays in its own frame, as it
+            // does in the interpreter.
+            if (falls_through) a_.jmp(targets_[i]);
+            out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
+            a_.bind(functions_[i]);
+            emit_prologue();
+        } else {
+            out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
+        }
+        if (targets_[i].isValid()) a_.bind(targets_[i]);
+        emit_insn(i, s);
+        falls_through = s.op != Op::exit && s.op != Op::ja && s.op != Op::gotol;
+        if (s.op == Op::lddw) out.insn_offsets[++i] = static_cast<uint32_t>(a_.offset());
+    }
+    out.insn_offsets[n] = static_cast<uint32_t>(a_.offset());
+    out.entry_offset = emit_entry();
+    emit_early_exits();
+    return out;
+}
+
+void Codegen::emit_insn(size_t i, const Slot& s) {
+    const uint8_t code = info(s.op).opcode;
+    switch (bpf_class(code)) {
+    case BPF_ALU:
+    case BPF_ALU64: emit_alu(s); break;
+    case BPF_JMP:
+    case BPF_JMP32:
+        switch (s.op) {
+        case Op::exit: emit_exit(); break;
+        case Op::call_helper: emit_call_helper(i, s); break;
+        case Op::callx: emit_callx(i, s); break;
+        case Op::call_local: emit_call_local(i, s); break;
+        default: emit_jump(s); break;
+        }
+        break;
+    case BPF_LD: s.op == Op::lddw ? emit_lddw(s) : emit_packet_load(s); break;
+    case BPF_LDX: emit_load(s); break;
+    case BPF_ST: emit_store(s); break;
+    default: bpf_mode(code) == BPF_ATOMIC ? emit_atomic(s) : emit_store(s); break; // BPF_STX
+    }
+}
+
+void Codegen::emit_prologue() {
+    a_.push(x86::rbp);
+    a_.mov(x86::rbp, x86::rsp);
+    a_.sub(x86::rsp, Imm(MAX_BPF_STACK));
+    // Zero the new stack so that no host data shows through it: 64 bytes a turn.
+    const Label loop = a_.newLabel();
+    a_.xorps(x86::xmm0, x86::xmm0);
+    a_.mov(scratch2, Imm(-MAX_BPF_STACK));
+    a_.bind(loop);
+    for (int32_t at = 0; at < 64; at += 16)
+        a_.movups(x86::ptr(x86::rbp, scratch2, 0, at), x86::xmm0);
+    a_.add(scratch2, Imm(64));
+    a_.jnz(loop);
+    for (const x86::Gp& r : callee_saved)
+        a_.push(r);
+}
+
+void Codegen::emit_exit() {
+    for (size_t k = std::size(callee_saved); k-- > 0;)
+        a_.pop(callee_saved[k]);
+    a_.leave();
+    a_.ret();
+}
+
+void Codegen::emit_jump(const Slot& s) {
+    if (s.op == Op::ja || s.op == Op::gotol) {
+        a_.jmp(targets_[static_cast<size_t>(s.off)]);
+        return;
+    }
+    const uint8_t code = info(s.op).opcode;
+    const bool is64 = bpf_class(code) == BPF_JMP;
+    const asmjit::Operand rhs =
+        bpf_srcbit(code) == BPF_X ? asmjit::Operand(bpf_reg(s.src, is64)) : imm_operand(s, is64);
+    const uint8_t op = bpf_op(code);
+    a_.emit(op == BPF_JSET ? x86::Inst::kIdTest : x86::Inst::kIdCmp, bpf_reg(s.dst, is64), rhs);
+    a_.j(condition(op), targets_[static_cast<size_t>(s.off)]);
+}
+
+void Codegen::emit_lddw(const Slot& s) {
+    const x86::Gp dst = bpf_reg(s.dst);
+    if (!keys_) {
+        mov_imm64(dst, s.imm);
+        return;
+    }
+    const uint64_t key = keys_->next64();
+    mov_imm64(dst, s.imm ^ key);
+    mov_imm64(scratch, key);
+    a_.xor_(dst, scratch);
+}
+
+void Codegen::emit_call_helper(size_t i, const Slot& s) {
+    constexpr size_t state = offsetof(JitRunContext, state);
+    a_.mov(scratch3, ctx_field(state, 8));
+    a_.mov(x86::rax, Imm(s.imm)); // the HelperFn; rax receives R0 anyway
+    a_.call(x86::rax);
+    a_.mov(scratch2, ctx_field(state, 8));
+    a_.cmp(x86::byte_ptr(scratch2, run_state_layout().fault_flag), Imm(0));
+    a_.jne(early_exit(i, JitExit::helper_fault));
+}
+
+void Codegen::emit_callx(size_t i, const Slot& s) {
+    a_.mov(ctx_field(offsetof(JitRunContext, callx_id), 8), bpf_reg(s.dst));
+    a_.mov(scratch3, ctx_reg);
+    a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(&callx_trampoline)));
+    a_.call(x86::rax);
+    a_.cmp(ctx_field(offsetof(JitRunContext, exit), 4), Imm(0));
+    a_.jne(early_exit(i, JitExit::none));
+}
+
+void Codegen::emit_call_local(size_t i, const Slot& s) {
+    const x86::Mem depth = ctx_field(offsetof(JitRunContext, depth), 4);
+    a_.cmp(depth, Imm(MAX_CALL_FRAMES - 1));
+    a_.jae(early_exit(i, JitExit::call_depth));
+    a_.inc(depth);
+    a_.call(functions_[static_cast<size_t>(s.off)]);
+    a_.dec(depth);
+}
+
+// JitEntry: saves what the host expects kept, pins the context, clears the registers the program
+// may read uninitialised, and calls the body; early exits come back through unwind_.
+uint32_t Codegen::emit_entry() {
+    const auto at = static_cast<uint32_t>(a_.offset());
+    for (const x86::Gp& r : host_saved)
+        a_.push(r);
+    a_.sub(x86::rsp, Imm(8)); // six pushes after the return address: realign to 16
+    a_.mov(ctx_reg, x86::rdx);
+    a_.mov(ctx_field(offsetof(JitRunContext, host_sp), 8), x86::rsp);
+    for (int r : {0, 3, 4, 5, 6, 7, 8, 9})
+        a_.xor_(bpf_reg(r, false), bpf_reg(r, false));
+    a_.call(functions_[0]);
+    const Label done = a_.newLabel();
+    a_.bind(done);
+    a_.add(x86::rsp, Imm(8));
+    for (size_t k = std::size(host_saved); k-- > 0;)
+        a_.pop(host_saved[k]);
+    a_.ret();
+    a_.bind(unwind_);
+    a_.mov(x86::rsp, ctx_field(offsetof(JitRunContext, host_sp), 8));
+    a_.jmp(done);
+    return at;
+}
+
+void Codegen::emit_early_exits() {
+    for (const EarlyExit& e : early_exits_) {
+        a_.bind(e.label);
+        a_.mov(ctx_field(offsetof(JitRunContext, exit_insn), 4), Imm(e.insn));
+        if (e.exit != JitExit::none)
+            a_.mov(ctx_field(offsetof(JitRunContext, exit), 4), Imm(static_cast<uint32_t>(e.exit)));
+        a_.jmp(unwind_);
+    }
+    a_.bind(packet_oob_);
+    a_.xor_(x86::eax, x86::eax);
+    a_.jmp(unwind_);
+}
+
+Label Codegen::early_exit(size_t insn, JitExit exit) {
+    const Label label = a_.newLabel();
+    early_exits_.push_back({label, static_cast<uint32_t>(insn), exit});
+    return label;
+}
+
+asmjit::Operand Codegen::imm_operand(const Slot& s, bool is64) {
+    const auto imm = static_cast<int32_t>(s.imm);
+    if (!keys_) return Imm(imm);
+    const x86::Gp reg = is64 ? scratch : scratch.r32();
+    load_imm(reg, imm);
+    return reg;
+}
+
+void Codegen::load_imm(const x86::Gp& reg, int32_t imm) {
+    const uint64_t value =
+        reg.isGpq() ? static_cast<uint64_t>(int64_t{imm}) : static_cast<uint32_t>(imm);
+    if (!keys_) {
+        mov_imm64(reg.r64(), value);
+        return;
+    }
+    // Both halves sign-extend alike, so the 64-bit XOR rebuilds the sign-extended immediate.
+    const auto key = static_cast<int32_t>(keys_->next32());
+    a_.mov(reg, Imm(imm ^ key));
+    a_.xor_(reg, Imm(key));
+}
+
+// The shortest of mov r32, imm32 (zero-extends), mov r64, simm32 and movabs.
+void Codegen::mov_imm64(const x86::Gp& reg, uint64_t value) {
+    if (value <= UINT32_MAX)
+        a_.mov(reg.r32(), Imm(value));
+    else
+        a_.mov(reg.r64(), Imm(value));
+}
+
+Result<GeneratedCode> generate(asmjit::CodeHolder& code, const Program& prog,
+                               const JitOptions& options) {
+    return Codegen(code, prog, options).generate();
+}
+
+} // namespace ebpf::jit::x86_64

@@ -1,0 +1,97 @@
+// The x86-64 code generator's state and its emitters, split by concern over codegen.cpp
+// (program structure: frames, calls, exits, jumps, early exits), alu.cpp and memory.cpp.
+//
+// Registers: BPF R0-R10 sit where the kernel's x86-64 JIT puts them. R1-R5 are the System V
+// argument registers, so a helper call needs no moves; R6-R9 and the frame pointer R10 are
+// callee-saved, so helpers keep them. r12 holds the JitRunContext for the whole run; r9, r10
+// and r11 are scratch within one instruction's code (r9 also carries the sixth helper argument).
+//
+// Frames: every BPF function (the program's body and each local-call target) starts with
+//   push rbp; mov rbp, rsp; sub rsp, 512; <zero [rbp-512, rbp)>; push rbx, r13, r14, r15
+// so R10 = rbp is the top of its own zeroed 512-byte stack, and exit undoes it whatever function
+// the exit belongs to. rsp stays 16-byte aligned at every call. The body starts at offset 0 of
+// the code and the entry point follows the functions, so a tail call (with the loader) can undo
+// the frame as exit does and jump to offset 0 of another program instead of returning.
+#pragma once
+
+#include "jit/backend.hpp"
+#include "jit/blinding.hpp"
+#include "jit/runtime.hpp"
+
+#include <asmjit/x86.h>
+
+#include <optional>
+#include <vector>
+
+namespace ebpf::jit::x86_64 {
+
+namespace x86 = asmjit::x86;
+
+class Codegen {
+  public:
+    Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options);
+    Result<GeneratedCode> generate();
+
+  private:
+    // codegen.cpp
+    void emit_insn(size_t i, const Slot& s);
+    void emit_prologue();
+    void emit_exit();
+    void emit_jump(const Slot& s);
+    void emit_lddw(const Slot& s);
+    void emit_call_helper(size_t i, const Slot& s);
+    void emit_callx(size_t i, const Slot& s);
+    void emit_call_local(size_t i, const Slot& s);
+    uint32_t emit_entry();
+    void emit_early_exits();
+    asmjit::Label early_exit(size_t insn, JitExit exit);
+
+    // alu.cpp
+    void emit_alu(const Slot& s);
+    void emit_mov(const Slot& s, bool is64, bool by_reg);
+    void emit_shift(const Slot& s, bool is64, bool by_reg);
+    void emit_divmod(const Slot& s, bool is64, bool by_reg);
+    void emit_divide(uint8_t dst_reg, bool is64, bool is_mod, bool is_signed);
+    void emit_byte_swap(const Slot& s);
+
+    // memory.cpp
+    void emit_load(const Slot& s);
+    void emit_store(const Slot& s);
+    void emit_atomic(const Slot& s);
+    void emit_fetch_loop(const Slot& s, bool is64, asmjit::InstId op);
+    void emit_packet_load(const Slot& s);
+
+    // The immediate of `s` as an operand of a 32- or 64-bit instruction (sign-extended to 64
+    // bits); blinded, it is rebuilt in the scratch register r10 and that register is returned.
+    asmjit::Operand imm_operand(const Slot& s, bool is64);
+    // Loads a sign-extended 32-bit immediate into `reg` (blinded when asked).
+    void load_imm(const x86::Gp& reg, int32_t imm);
+    void mov_imm64(const x86::Gp& reg, uint64_t value);
+
+    x86::Assembler a_;
+    const Program& prog_;
+    std::optional<BlindingKeys> keys_;     // set when blinding
+    std::vector<asmjit::Label> targets_;   // by insn: jump targets, after any prologue
+    std::vector<asmjit::Label> functions_; // by insn: function entries, before the prologue
+    struct EarlyExit {
+        asmjit::Label label;
+        uint32_t insn;
+        JitExit exit; // none: the trampoline already set ctx->exit
+    };
+    std::vector<EarlyExit> early_exits_;
+    asmjit::Label unwind_;     // restores the entry point's stack and returns through it
+    asmjit::Label packet_oob_; // r0 = 0, then unwind
+};
+
+// Register views.
+x86::Gp bpf_reg(uint8_t r);                   // 64-bit
+x86::Gp bpf_reg(uint8_t r, bool is64);        // 64 or 32-bit
+inline constexpr x86::Gp ctx_reg = x86::r12;  // JitRunContext*
+inline constexpr x86::Gp scratch = x86::r10;  // rebuilt immediates, saved R0
+inline constexpr x86::Gp scratch2 = x86::r11; // divisors, shift saves, addresses
+inline constexpr x86::Gp scratch3 = x86::r9;  // saved R3, packet offsets; helper argument 6
+
+// A JitRunContext field as a memory operand.
+x86::Mem ctx_field(size_t offset, uint32_t size);
+
+} // namespace ebpf::jit::x86_64

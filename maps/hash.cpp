@@ -1,0 +1,293 @@
+// BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH (kernel/bpf/hashtab.c).
+#include "maps/hash.hpp"
+
+#include <bit>
+#include <chrono>
+
+namespace ebpf {
+
+using namespace detail;
+
+namespace {
+
+uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+// A per-map seed, as the kernel's hashrnd, unless BPF_F_ZERO_SEED asks for a fixed one.
+uint64_t hash_seed(const MapDef& def, const void* self) {
+    if (def.map_flags & BPF_F_ZERO_SEED) return 0;
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    return mix64(reinterpret_cast<uintptr_t>(self) ^ static_cast<uint64_t>(now));
+}
+
+} // namespace
+
+HashMap::HashMap(const MapDef& def, uint32_t ncpus)
+    : Map(def, ncpus), percpu_(def.type == MapType::percpu_hash ||
+                               def.type == MapType::lru_percpu_hash),
+      copies_(percpu_ ? ncpus : 1), key_stride_(round_up8(def.key_size)),
+      value_stride_(round_up8(def.value_size)), n_buckets_(std::bit_ceil(def.max_entries)),
+      seed_(hash_seed(def, this)), buckets_(new Bucket[n_buckets_]),
+      elems_(new Elem[def.max_entries]), keys_(checked_size(def.max_entries, key_stride_)),
+      values_(checked_size(checked_size(def.max_entries, copies_), value_stride_)),
+      free_(def.max_entries) {}
+
+uint32_t HashMap::hash_key(const void* key) const {
+    const auto* p = static_cast<const uint8_t*>(key);
+    uint64_t h = seed_ ^ def().key_size;
+    uint32_t n = def().key_size;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t word;
+        std::memcpy(&word, p, 8);
+        h = mix64(h ^ word);
+    }
+    if (n) {
+        uint64_t word = 0;
+        std::memcpy(&word, p, n);
+        h = mix64(h ^ word ^ (uint64_t{n} << 56));
+    }
+    return static_cast<uint32_t>(h);
+}
+
+uint32_t HashMap::find_locked(Bucket& bucket, uint32_t hash, const void* key) const {
+    for (uint32_t i = bucket.head; i != nil; i = elems_[i].next)
+        if (elems_[i].hash == hash && std::memcmp(key_ptr(i), key, def().key_size) == 0) return i;
+    return nil;
+}
+
+uint32_t HashMap::find(const void* key) {
+    const uint32_t hash = hash_key(key);
+    Bucket& bucket = bucket_of(hash);
+    std::lock_guard guard(bucket.lock);
+    return find_locked(bucket, hash, key);
+}
+
+bool HashMap::unlink(uint32_t elem) {
+    Bucket& bucket = bucket_of(elems_[elem].hash);
+    std::lock_guard guard(bucket.lock);
+    uint32_t* link = &bucket.head;
+    while (*link != nil && *link != elem) link = &elems_[*link].next;
+    if (*link == nil) return false;
+    *link = elems_[elem].next;
+    return true;
+}
+
+// fresh: elem is not in the table yet. A fresh per-CPU element written by a program has its
+// other CPUs' copies zeroed, as pcpu_init_value() does; a fresh element's lock word is zero.
+void HashMap::write_value(uint32_t elem, const void* value, uint64_t flags, uint32_t cpu,
+                          bool fresh) {
+    if (percpu_) {
+        if (cpu == all_cpus) {
+            std::memcpy(value_ptr(elem, 0), value, value_stride_ * copies_);
+            return;
+        }
+        if (fresh) std::memset(value_ptr(elem, 0), 0, value_stride_ * copies_);
+        std::memcpy(value_ptr(elem, cpu), value, def().value_size);
+        return;
+    }
+    uint8_t* dst = value_ptr(elem, 0);
+    if (fresh) {
+        copy_map_value(def(), dst, value);
+        zero_spin_lock(def(), dst);
+    } else if (flags & BPF_F_LOCK) {
+        copy_map_value_locked(def(), dst, value);
+    } else {
+        copy_map_value(def(), dst, value);
+    }
+}
+
+void HashMap::read_value(uint32_t elem, void* out) const {
+    if (percpu_) {
+        std::memcpy(out, value_ptr(elem, 0), value_stride_ * copies_);
+        return;
+    }
+    copy_map_value(def(), out, value_ptr(elem, 0));
+    zero_spin_lock(def(), out);
+}
+
+long HashMap::update_elem(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
+    const uint64_t op = flags & ~BPF_F_LOCK;
+    const uint32_t hash = hash_key(key);
+    Bucket& bucket = bucket_of(hash);
+    {
+        std::lock_guard guard(bucket.lock);
+        const uint32_t old = find_locked(bucket, hash, key);
+        if (old != nil) {
+            if (op == BPF_NOEXIST) return -kerr::eexist;
+            write_value(old, value, flags, cpu, false);
+            on_update(old);
+            return 0;
+        }
+        if (op == BPF_EXIST) return -kerr::enoent;
+    }
+    // Taken without the bucket lock held: an LRU eviction locks the victim's bucket.
+    const uint32_t fresh = alloc_elem();
+    if (fresh == nil) return -kerr::e2big;
+    std::memcpy(key_ptr(fresh), key, def().key_size);
+    elems_[fresh].hash = hash;
+    write_value(fresh, value, flags, cpu, true);
+    long err = 0;
+    bool inserted = false;
+    {
+        std::lock_guard guard(bucket.lock);
+        const uint32_t old = find_locked(bucket, hash, key);
+        if (old == nil) {
+            elems_[fresh].next = bucket.head;
+            bucket.head = fresh;
+            inserted = true;
+        } else if (op == BPF_NOEXIST) { // another update inserted the key meanwhile
+            err = -kerr::eexist;
+        } else {
+            write_value(old, value, flags, cpu, false);
+            on_update(old);
+        }
+    }
+    if (inserted) {
+        on_insert(fresh);
+        return 0;
+    }
+    free_elem(fresh);
+    return err;
+}
+
+long HashMap::delete_elem(const void* key, void* value_out) {
+    const uint32_t hash = hash_key(key);
+    Bucket& bucket = bucket_of(hash);
+    uint32_t elem;
+    {
+        std::lock_guard guard(bucket.lock);
+        uint32_t* link = &bucket.head;
+        while (*link != nil &&
+               (elems_[*link].hash != hash ||
+                std::memcmp(key_ptr(*link), key, def().key_size) != 0))
+            link = &elems_[*link].next;
+        elem = *link;
+        if (elem == nil) return -kerr::enoent;
+        if (value_out) read_value(elem, value_out);
+        *link = elems_[elem].next;
+    }
+    free_elem(elem);
+    return 0;
+}
+
+void* HashMap::lookup(const void* key, uint32_t cpu) {
+    if (cpu >= copies_ && percpu_) return nullptr;
+    const uint32_t elem = find(key);
+    return elem == nil ? nullptr : value_ptr(elem, percpu_ ? cpu : 0);
+}
+
+// htab_map_update_elem() and the LRU and per-CPU variants: only the plain hash takes BPF_F_LOCK.
+long HashMap::update(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
+    if (def().type == MapType::hash) {
+        if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -kerr::einval;
+        if ((flags & BPF_F_LOCK) && def().spin_lock_off < 0) return -kerr::einval;
+    } else if (flags > BPF_EXIST) {
+        return -kerr::einval;
+    }
+    if (percpu_ && cpu >= copies_) return -kerr::einval;
+    return update_elem(key, value, flags, percpu_ ? cpu : 0);
+}
+
+long HashMap::erase(const void* key) { return delete_elem(key, nullptr); }
+
+long HashMap::sys_lookup(const void* key, void* value) {
+    if (long err = sys_read_perm(def())) return err;
+    const uint32_t hash = hash_key(key);
+    Bucket& bucket = bucket_of(hash);
+    std::lock_guard guard(bucket.lock);
+    const uint32_t elem = find_locked(bucket, hash, key);
+    if (elem == nil) return -kerr::enoent;
+    read_value(elem, value);
+    return 0;
+}
+
+long HashMap::sys_update(const void* key, const void* value, uint64_t flags) {
+    if (long err = sys_update_check(def(), flags)) return err;
+    if (!percpu_) return HashMap::update(key, value, flags, 0); // not an override's locking again
+    if (flags > BPF_EXIST) return -kerr::einval;
+    return update_elem(key, value, flags, all_cpus);
+}
+
+long HashMap::sys_delete(const void* key) {
+    if (long err = sys_write_perm(def())) return err;
+    return delete_elem(key, nullptr);
+}
+
+long HashMap::sys_lookup_and_delete(const void* key, void* value) {
+    if (long err = sys_read_perm(def())) return err;
+    if (long err = sys_write_perm(def())) return err;
+    return delete_elem(key, value);
+}
+
+// htab_map_get_next_key(): the next element in key's chain, else the first of a later bucket; a
+// key that is not there starts over from the first bucket.
+long HashMap::get_next_key(const void* key, void* next_key) {
+    if (long err = sys_read_perm(def())) return err;
+    uint32_t first_bucket = 0;
+    if (key) {
+        const uint32_t hash = hash_key(key);
+        Bucket& bucket = bucket_of(hash);
+        std::lock_guard guard(bucket.lock);
+        const uint32_t elem = find_locked(bucket, hash, key);
+        if (elem != nil) {
+            if (elems_[elem].next != nil) {
+                std::memcpy(next_key, key_ptr(elems_[elem].next), def().key_size);
+                return 0;
+            }
+            first_bucket = (hash & (n_buckets_ - 1)) + 1;
+        }
+    }
+    for (uint32_t i = first_bucket; i < n_buckets_; ++i) {
+        std::lock_guard guard(buckets_[i].lock);
+        if (buckets_[i].head != nil) {
+            std::memcpy(next_key, key_ptr(buckets_[i].head), def().key_size);
+            return 0;
+        }
+    }
+    return -kerr::enoent;
+}
+
+bool HashMap::owns(uint64_t addr, uint64_t len, bool write) const {
+    return prog_access_ok(def(), write) &&
+           in_one_value(values_.data(), value_stride_, uint64_t{def().max_entries} * copies_,
+                        def().value_size, addr, len);
+}
+
+DefCheck detail::htab_map_alloc_check(const MapDef& def) {
+    const bool percpu =
+        def.type == MapType::percpu_hash || def.type == MapType::lru_percpu_hash;
+    const bool lru = def.type == MapType::lru_hash || def.type == MapType::lru_percpu_hash;
+    const bool percpu_lru = def.map_flags & BPF_F_NO_COMMON_LRU;
+    constexpr uint32_t mask = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE |
+                              BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
+    if (def.map_flags & ~mask) return DefError{kerr::einval, "map_flags has unknown flags"};
+    if (!flags_access_ok(def.map_flags))
+        return DefError{kerr::einval, "map_flags has both BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG"};
+    if (!lru && percpu_lru)
+        return DefError{kerr::einval, "map_flags: BPF_F_NO_COMMON_LRU is for LRU maps"};
+    if (lru && (def.map_flags & BPF_F_NO_PREALLOC))
+        return DefError{kerr::enotsupp, "map_flags: LRU maps are always preallocated"};
+    if ((def.map_flags & BPF_F_NUMA_NODE) && (percpu || percpu_lru))
+        return DefError{kerr::einval, "map_flags: BPF_F_NUMA_NODE on a per-CPU map or LRU"};
+    if (def.max_entries == 0) return DefError{kerr::einval, "max_entries must not be 0"};
+    if (def.key_size == 0) return DefError{kerr::einval, "key_size must not be 0"};
+    if (def.value_size == 0) return DefError{kerr::einval, "value_size must not be 0"};
+    constexpr uint64_t htab_elem_size = 48; // sizeof(struct htab_elem) on 64-bit hosts
+    if (uint64_t{def.key_size} + def.value_size >= KMALLOC_MAX_SIZE - htab_elem_size)
+        return DefError{kerr::e2big, "key_size + value_size too large"};
+    if (percpu && round_up8(def.value_size) > PCPU_MIN_UNIT_SIZE)
+        return DefError{kerr::e2big, "value_size over 32768 for a per-CPU map"};
+    if (def.max_entries > (1u << 31)) return DefError{kerr::e2big, "max_entries over 2^31"};
+    return std::nullopt;
+}
+
+std::shared_ptr<Map> detail::make_hash_map(const MapDef& def, uint32_t ncpus) {
+    return std::make_shared<HashMap>(def, ncpus);
+}
+
+} // namespace ebpf

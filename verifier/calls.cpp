@@ -1,0 +1,341 @@
+// Calls: helper calls checked against their prototypes (check_helper_call, check_func_arg) and
+// bpf-to-bpf calls into a new frame (check_func_call).
+#include "helpers/proto.hpp"
+#include "helpers/registry.hpp"
+#include "verifier/env.hpp"
+#include "vm/progtypes/prog_type_info.hpp"
+
+#include <algorithm>
+
+namespace ebpf::verifier {
+namespace {
+
+constexpr uint64_t max_var_siz = 1ULL << 29;
+
+bool register_is_null(const RegState& r) {
+    return r.type == RegType::scalar && tnum_equals_const(r.var_off, 0);
+}
+
+struct Compatible {
+    std::vector<std::pair<RegType, uint32_t>> types;
+};
+
+const Compatible& compatible_types(ArgType arg) {
+    static const Compatible mem{{{RegType::ptr_to_stack, 0},
+                                 {RegType::ptr_to_packet, 0},
+                                 {RegType::ptr_to_packet_meta, 0},
+                                 {RegType::ptr_to_map_key, 0},
+                                 {RegType::ptr_to_map_value, 0},
+                                 {RegType::ptr_to_mem, 0},
+                                 {RegType::ptr_to_mem, MEM_RINGBUF},
+                                 {RegType::ptr_to_buf, 0},
+                                 {RegType::ptr_to_btf_id, PTR_TRUSTED}}};
+    static const Compatible key_value{{{RegType::ptr_to_stack, 0},
+                                       {RegType::ptr_to_packet, 0},
+                                       {RegType::ptr_to_packet_meta, 0},
+                                       {RegType::ptr_to_map_key, 0},
+                                       {RegType::ptr_to_map_value, 0}}};
+    static const Compatible scalar{{{RegType::scalar, 0}}};
+    static const Compatible map_ptr{{{RegType::const_ptr_to_map, 0}}};
+    static const Compatible ctx{{{RegType::ptr_to_ctx, 0}}};
+    static const Compatible func{{{RegType::ptr_to_func, 0}}};
+    static const Compatible stack{{{RegType::ptr_to_stack, 0}}};
+    static const Compatible ringbuf{{{RegType::ptr_to_mem, MEM_RINGBUF}}};
+    static const Compatible map_value{{{RegType::ptr_to_map_value, 0}}};
+    switch (arg) {
+    case ArgType::ptr_to_map_key:
+    case ArgType::ptr_to_map_value:
+    case ArgType::ptr_to_map_value_uninit: return key_value;
+    case ArgType::ptr_to_mem:
+    case ArgType::ptr_to_mem_or_null:
+    case ArgType::ptr_to_uninit_mem:
+    case ArgType::ptr_to_long: return mem;
+    case ArgType::const_size:
+    case ArgType::const_size_or_zero:
+    case ArgType::const_alloc_size_or_zero:
+    case ArgType::anything:
+    case ArgType::dontcare: return scalar;
+    case ArgType::const_map_ptr: return map_ptr;
+    case ArgType::ptr_to_ctx: return ctx;
+    case ArgType::ptr_to_func: return func;
+    case ArgType::ptr_to_stack_or_null: return stack;
+    case ArgType::ptr_to_ringbuf_mem: return ringbuf;
+    case ArgType::ptr_to_spin_lock:
+    case ArgType::ptr_to_const_str:
+    case ArgType::ptr_to_timer: return map_value;
+    }
+    return scalar;
+}
+
+bool arg_may_be_null(ArgType a) {
+    return a == ArgType::ptr_to_mem_or_null || a == ArgType::ptr_to_stack_or_null;
+}
+
+} // namespace
+
+int Env::check_helper_mem_access(uint32_t regno, int64_t access_size, bool write,
+                                 bool zero_size_allowed) {
+    auto& regs = cur_.cur().regs;
+    RegState& reg = regs[regno];
+    const int size = static_cast<int>(access_size);
+    switch (reg.type) {
+    case RegType::ptr_to_packet:
+    case RegType::ptr_to_packet_meta:
+        return check_packet_access(regno, reg.off, size, zero_size_allowed);
+    case RegType::ptr_to_map_key:
+        if (write)
+            return reject(-EACCES_, "R%u cannot write into %s", regno, reg_type_str(reg).c_str());
+        return check_mem_region_access(regno, reg.off, size, reg_map_def(reg).key_size);
+    case RegType::ptr_to_map_value: {
+        const MapDef& def = reg_map_def(reg);
+        if (write && (def.map_flags & BPF_F_RDONLY_PROG || reg.flags & MEM_RDONLY))
+            return reject(-EACCES_, "write into map forbidden, value_size=%u off=%d size=%d",
+                          def.value_size, reg.off, size);
+        if (!write && def.map_flags & BPF_F_WRONLY_PROG)
+            return reject(-EACCES_, "read from map forbidden, value_size=%u off=%d size=%d",
+                          def.value_size, reg.off, size);
+        return check_mem_region_access(regno, reg.off, size, def.value_size, zero_size_allowed);
+    }
+    case RegType::ptr_to_mem:
+        if (write && (reg.flags & MEM_RDONLY))
+            return reject(-EACCES_, "R%u cannot write into %s", regno, reg_type_str(reg).c_str());
+        return check_mem_region_access(regno, reg.off, size, reg.mem_size, zero_size_allowed);
+    case RegType::ptr_to_stack:
+        return check_stack_range(regno, reg.off, size, zero_size_allowed, write);
+    default:
+        if (zero_size_allowed && access_size == 0 && register_is_null(reg)) return 0;
+        return reject(-EACCES_, "R%u type=%s expected=fp", regno, reg_type_str(reg).c_str());
+    }
+}
+
+int Env::check_stack_range(uint32_t regno, int off, int access_size, bool zero_size_allowed,
+                           bool write) {
+    RegState& reg = cur_.cur().regs[regno];
+    FuncState& frame = *cur_.frames[reg.frameno];
+    if (access_size == 0 && zero_size_allowed) return 0;
+    int64_t min_off, max_off;
+    if (tnum_is_const(reg.var_off)) {
+        min_off = static_cast<int64_t>(reg.var_off.value) + off;
+        max_off = min_off + access_size;
+    } else {
+        if (reg.smax >= (1LL << 29) || reg.smin <= -(1LL << 29))
+            return reject(-EACCES_,
+                          "invalid unbounded variable-offset indirect access to stack R%u", regno);
+        min_off = reg.smin + off;
+        max_off = reg.smax + off + access_size;
+    }
+    if (min_off < -MAX_BPF_STACK || max_off > 0 || access_size <= 0)
+        return reject(-EACCES_, "invalid%s stack R%u off=%d size=%d",
+                      write ? " write to" : " read from", regno, off, access_size);
+    frame.grow_stack(static_cast<size_t>(-min_off));
+    note_stack_depth(frame, static_cast<uint32_t>(-min_off));
+    for (int64_t at = min_off; at < max_off; ++at) {
+        const int64_t slot = -at - 1;
+        StackSlot& s = frame.stack[static_cast<size_t>(slot / 8)];
+        SlotType& t = s.slot_type[static_cast<size_t>(slot % 8)];
+        if (write) {
+            // The helper writes here: whatever was spilled is gone.
+            if (s.slot_type[7] == SlotType::spill) {
+                mark_unknown(s.spilled_ptr);
+                for (auto& st : s.slot_type)
+                    if (st == SlotType::spill) st = SlotType::misc;
+            }
+            t = SlotType::misc;
+            continue;
+        }
+        if (t == SlotType::misc || t == SlotType::zero ||
+            (t == SlotType::invalid && opts_.privileged))
+            continue;
+        if (s.slot_type[7] == SlotType::spill &&
+            (s.spilled_ptr.type == RegType::scalar || opts_.privileged))
+            continue;
+        if (tnum_is_const(reg.var_off))
+            return reject(-EACCES_, "invalid read from stack R%u off %lld+%lld size %d", regno,
+                          static_cast<long long>(min_off), static_cast<long long>(at - min_off),
+                          access_size);
+        return reject(-EACCES_, "invalid read from stack R%u var_off (%#llx; %#llx)+%lld size %d",
+                      regno, static_cast<unsigned long long>(reg.var_off.value),
+                      static_cast<unsigned long long>(reg.var_off.mask),
+                      static_cast<long long>(at - min_off), access_size);
+    }
+    return 0;
+}
+
+int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
+    const int32_t func_id = insn.imm;
+    const std::string name = kernel_helper_name(func_id);
+    const HelperProto* fn = kernel_helper_proto(func_id);
+    const ProgTypeInfo* pt = prog_type_info(opts_.prog_type);
+    if (func_id < 0 || func_id >= 212 || name.empty())
+        return reject(-EINVAL_, "invalid func unknown#%d", func_id);
+    if (!fn || !pt || !pt->helper_allowed(func_id))
+        return reject(-EINVAL_, "program of this type cannot use helper %s#%d", name.c_str(),
+                      func_id);
+
+    auto& regs = cur_.cur().regs;
+    const RegState* map_reg = nullptr; // the const_map_ptr argument
+    RegState map_arg;
+    uint32_t alloc_size = 0;
+    uint32_t release_ref = 0;
+    for (uint32_t i = 0; i < 5; ++i) {
+        const ArgType arg = fn->args[i];
+        if (arg == ArgType::dontcare) break;
+        const uint32_t regno = i + 1;
+        if (int err = check_reg_arg(regno, RegArg::src_op)) return err;
+        RegState& reg = regs[regno];
+        if (arg == ArgType::anything) {
+            if (!opts_.privileged && reg.is_pointer())
+                return reject(-EACCES_, "R%u leaks addr into helper function", regno);
+            continue;
+        }
+        if (reg.is_packet() && !fn->pkt_access)
+            return reject(-EACCES_, "helper access to the packet is not allowed");
+        if (!(register_is_null(reg) && arg_may_be_null(arg))) {
+            const Compatible& c = compatible_types(arg);
+            bool ok = false;
+            for (auto [t, f] : c.types)
+                if (reg.type == t && reg.flags == f) ok = true;
+            if (!ok) {
+                std::string expected;
+                for (size_t j = 0; j < c.types.size(); ++j) {
+                    if (j) expected += ", ";
+                    expected += reg_type_str(c.types[j].first, c.types[j].second);
+                }
+                return reject(-EACCES_, "R%u type=%s expected=%s", regno, reg_type_str(reg).c_str(),
+                              expected.c_str());
+            }
+            if (reg.type == RegType::ptr_to_ctx)
+                if (int err = check_ptr_off_reg(reg, regno)) return err;
+        }
+        switch (arg) {
+        case ArgType::const_map_ptr:
+            map_arg = reg;
+            map_reg = &map_arg;
+            break;
+        case ArgType::ptr_to_map_key:
+            if (!map_reg) return reject(-EACCES_, "invalid map_ptr to access map->key");
+            if (int err =
+                    check_helper_mem_access(regno, reg_map_def(*map_reg).key_size, false, false))
+                return err;
+            break;
+        case ArgType::ptr_to_map_value:
+        case ArgType::ptr_to_map_value_uninit:
+            if (!map_reg) return reject(-EACCES_, "invalid map_ptr to access map->value");
+            if (int err = check_helper_mem_access(regno, reg_map_def(*map_reg).value_size,
+                                                  arg == ArgType::ptr_to_map_value_uninit, false))
+                return err;
+            break;
+        case ArgType::const_size:
+        case ArgType::const_size_or_zero: {
+            const bool zero_ok = arg == ArgType::const_size_or_zero;
+            const bool write = fn->args[i - 1] == ArgType::ptr_to_uninit_mem;
+            if (reg.smin < 0)
+                return reject(-EACCES_,
+                              "R%u min value is negative, either use unsigned or 'var &= const'",
+                              regno);
+            if (reg.umin == 0 && !zero_ok)
+                return reject(-EACCES_, "R%u invalid zero-sized read: u64=[%lld,%lld]", regno,
+                              static_cast<long long>(reg.umin), static_cast<long long>(reg.umax));
+            if (reg.umax >= max_var_siz)
+                return reject(
+                    -EACCES_,
+                    "R%u unbounded memory access, use 'var &= const' or 'if (var < const)'", regno);
+            if (int err = check_helper_mem_access(regno - 1, static_cast<int64_t>(reg.umax), write,
+                                                  zero_ok))
+                return err;
+            break;
+        }
+        case ArgType::const_alloc_size_or_zero:
+            if (!tnum_is_const(reg.var_off))
+                return reject(-EACCES_, "R%u is not a known constant'", regno);
+            alloc_size = static_cast<uint32_t>(reg.var_off.value);
+            break;
+        case ArgType::ptr_to_ringbuf_mem:
+            if (!reg.ref_obj_id)
+                return reject(-EINVAL_, "R%u must be referenced when passed to release function",
+                              regno);
+            if (reg.off)
+                return reject(
+                    -EINVAL_,
+                    "R%u must have zero offset when passed to release func or trusted arg to kfunc",
+                    regno);
+            release_ref = reg.ref_obj_id;
+            break;
+        case ArgType::ptr_to_func:
+            return reject(-EINVAL_, "callback functions (%s#%d) are not verified yet", name.c_str(),
+                          func_id);
+        case ArgType::ptr_to_spin_lock:
+        case ArgType::ptr_to_timer:
+        case ArgType::ptr_to_const_str:
+            return reject(-EINVAL_, "%s#%d is not verified yet", name.c_str(), func_id);
+        default: break;
+        }
+    }
+    if (func_id == static_cast<int32_t>(KernelHelper::tail_call))
+        if (int err = check_resource_leak(true, "tail_call")) return err;
+    if (release_ref) {
+        auto& refs = cur_.refs;
+        refs.erase(std::remove_if(refs.begin(), refs.end(),
+                                  [&](const RefState& r) { return r.id == release_ref; }),
+                   refs.end());
+        for (auto& frame : cur_.frames) {
+            for (auto& r : frame->regs)
+                if (r.ref_obj_id == release_ref) mark_unknown(r);
+            for (auto& s : frame->stack)
+                if (s.slot_type[7] == SlotType::spill && s.spilled_ptr.ref_obj_id == release_ref)
+                    mark_unknown(s.spilled_ptr);
+        }
+    }
+
+    for (int r = 1; r <= 5; ++r)
+        mark_not_init(regs[r]);
+    RegState& r0 = regs[0];
+    switch (fn->ret) {
+    case RetType::integer: mark_unknown(r0); break;
+    case RetType::void_: mark_not_init(r0); break;
+    case RetType::ptr_to_map_value_or_null:
+        mark_unknown(r0);
+        mark_known_zero(r0);
+        r0.type = RegType::ptr_to_map_value;
+        r0.flags = PTR_MAYBE_NULL;
+        r0.map = map_reg ? map_reg->map : nullptr;
+        r0.inner_map = map_reg && map_reg->inner_map;
+        r0.id = ++id_gen_;
+        break;
+    case RetType::ptr_to_ringbuf_mem_or_null: {
+        mark_unknown(r0);
+        mark_known_zero(r0);
+        r0.type = RegType::ptr_to_mem;
+        r0.flags = PTR_MAYBE_NULL | MEM_RINGBUF;
+        r0.mem_size = alloc_size;
+        const uint32_t id = ++id_gen_;
+        r0.id = id;
+        r0.ref_obj_id = id;
+        cur_.refs.push_back(RefState{id, static_cast<int>(insn_idx)});
+        break;
+    }
+    }
+    return 0;
+}
+
+int Env::check_func_call(const Insn& insn, uint32_t& insn_idx) {
+    const uint32_t target = insn_idx + insn.imm + 1;
+    const int subprog = find_subprog(target);
+    if (subprog < 0) return reject(-EFAULT_, "verifier bug. No program starts at insn %u", target);
+    if (cur_.curframe + 1 >= MAX_CALL_FRAMES)
+        return reject(-E2BIG_, "the call stack of %u frames is too deep", cur_.curframe + 2);
+    FuncState& caller = cur_.cur();
+    auto callee = std::make_unique<FuncState>();
+    init_func_state(*callee, cur_.curframe + 1, static_cast<uint32_t>(subprog),
+                    static_cast<int>(insn_idx));
+    for (int r = 1; r <= 5; ++r)
+        callee->regs[r] = caller.regs[r];
+    for (int r = 0; r <= 5; ++r)
+        mark_not_init(caller.regs[r]);
+    cur_.frames.push_back(std::move(callee));
+    cur_.curframe++;
+    insn_idx = target;
+    return 0;
+}
+
+} // namespace ebpf::verifier

@@ -1,0 +1,79 @@
+// Verifier state, as the kernel's bpf_func_state / bpf_verifier_state: registers and stack of
+// each frame of the call chain, and the references the path holds.
+#pragma once
+
+#include "verifier/reg_state.hpp"
+
+#include "vm/isa/insn.hpp"
+
+#include <array>
+#include <memory>
+#include <vector>
+
+namespace ebpf::verifier {
+
+// What one byte of a stack slot holds (the kernel's STACK_*).
+enum class SlotType : uint8_t { invalid, spill, misc, zero };
+
+struct StackSlot {
+    RegState spilled_ptr; // the register spilled here, when the slot is a full spill
+    std::array<SlotType, 8> slot_type{};
+};
+
+struct FuncState {
+    std::array<RegState, MAX_BPF_REG> regs{};
+    std::vector<StackSlot> stack; // slot i covers fp-8*(i+1) .. fp-8*i-1
+    uint32_t frameno = 0;
+    uint32_t subprogno = 0;
+    int callsite = -1; // the call instruction in the caller frame
+
+    size_t allocated_stack() const { return stack.size() * 8; }
+    void grow_stack(size_t bytes) {
+        const size_t slots = (bytes + 7) / 8;
+        if (slots > stack.size()) stack.resize(slots);
+    }
+};
+
+struct RefState {
+    uint32_t id = 0;
+    int insn_idx = 0; // where it was acquired
+};
+
+struct StateNode;
+
+struct VerifierState {
+    std::vector<std::unique_ptr<FuncState>> frames;
+    std::shared_ptr<StateNode> parent; // the last checkpoint on this path
+    std::vector<RefState> refs;
+    uint32_t curframe = 0;
+    uint32_t active_spin_lock_id = 0;
+
+    VerifierState() = default;
+    VerifierState(const VerifierState& other) { *this = other; }
+    VerifierState& operator=(const VerifierState& other) {
+        if (this == &other) return *this;
+        frames.clear();
+        for (const auto& f : other.frames)
+            frames.push_back(std::make_unique<FuncState>(*f));
+        refs = other.refs;
+        curframe = other.curframe;
+        active_spin_lock_id = other.active_spin_lock_id;
+        parent = other.parent;
+        return *this;
+    }
+    VerifierState(VerifierState&&) = default;
+    VerifierState& operator=(VerifierState&&) = default;
+
+    FuncState& cur() { return *frames[curframe]; }
+    const FuncState& cur() const { return *frames[curframe]; }
+};
+
+// A checkpoint: a state the exploration passed at a prune point. branches counts the paths
+// from it still being explored; at zero it is finished and may prune later paths.
+struct StateNode {
+    VerifierState state;
+    uint32_t insn_idx = 0;
+    uint32_t branches = 1;
+};
+
+} // namespace ebpf::verifier

@@ -1,0 +1,98 @@
+// The program types whose context is struct __sk_buff: socket_filter, sched_cls, sched_act and
+// cgroup_skb. Their access rules (net/core/filter.c sk_filter_is_valid_access,
+// tc_cls_act_is_valid_access, cg_skb_is_valid_access over bpf_skb_is_valid_access), the rewrite
+// onto our sk_buff (bpf_convert_ctx_access), and the context bpf_prog_test_run_skb builds.
+#pragma once
+
+#include "vm/progtypes/prog_type_info.hpp"
+#include "vm/progtypes/test_run.hpp"
+#include "vm/progtypes/uapi.hpp"
+
+namespace ebpf {
+
+static_assert(sizeof(void*) == 8, "runtime contexts hold 64-bit pointers");
+
+// The fields of the kernel's sock_common that __sk_buff reads through skb->sk.
+struct Sock {
+    uint32_t skc_daddr;     // remote_ip4, network byte order
+    uint32_t skc_rcv_saddr; // local_ip4, network byte order
+    uint32_t skc_v6_daddr[4];
+    uint32_t skc_v6_rcv_saddr[4];
+    uint16_t skc_dport; // remote_port, network byte order
+    uint16_t skc_num;   // local_port, host byte order
+    uint16_t skc_family;
+};
+
+// Our sk_buff: what the rewritten __sk_buff accesses read and write. The fields programs may write
+// come first and together, so that checked mode can make exactly them writable.
+struct SkBuff {
+    uint32_t cb[5]; // qdisc_skb_cb's data, 8-byte aligned as the kernel's for 8-byte accesses
+    uint32_t mark;
+    uint32_t priority;
+    uint16_t tc_index;
+    uint16_t tc_classid; // qdisc_skb_cb's tc_classid
+    uint64_t tstamp;
+    uint16_t queue_mapping;
+    // Read-only from here.
+    uint8_t pkt_type;
+    uint8_t tstamp_type;
+    uint32_t len;        // bytes from data to data_end: the buffer is linear
+    uint16_t protocol;   // network byte order
+    uint16_t vlan_proto; // network byte order
+    uint16_t vlan_tci;
+    uint16_t gso_segs; // skb_shinfo()'s
+    uint16_t gso_size; // skb_shinfo()'s
+    uint32_t vlan_present;
+    uint32_t skb_iif; // ingress_ifindex
+    uint32_t ifindex; // skb->dev->ifindex
+    uint32_t hash;
+    uint32_t napi_id;
+    uint32_t wire_len;  // qdisc_skb_cb's pkt_len
+    uint64_t hwtstamp;  // skb_shinfo()->hwtstamps
+    uint8_t* data;      // data_meta <= data <= data_end
+    uint8_t* data_end;  // data + len
+    uint8_t* data_meta; // metadata (from XDP) ends at data
+    Sock* sk;           // never null when a cgroup_skb program runs: family..local_port read it
+};
+
+// The part of SkBuff a program type may write: [offsetof(SkBuff, cb), end).
+struct SkBuffWritable {
+    size_t begin;
+    size_t end;
+};
+std::span<const SkBuffWritable> skb_writable(ProgType type);
+
+// The context of the skb program types; null for other types.
+const ProgTypeInfo* skb_prog_type_info(ProgType type);
+
+// What bpf_prog_test_run_skb builds: a linear sk_buff over data_in with NET_SKB_PAD of headroom,
+// its protocol and pkt_type from the Ethernet header as eth_type_trans sets them on the loopback
+// device (ifindex 1), data at the Ethernet header for sched_cls and sched_act and past it for the
+// others, a socket with the packet's family and IP addresses, and mark, priority, cb, tstamp,
+// wire_len, gso_segs, gso_size, hwtstamp and ingress_ifindex from a ctx_in __sk_buff.
+class SkbTestRun final : public RunContext {
+  public:
+    static Result<std::unique_ptr<SkbTestRun>> create(ProgType type, const TestRunInput& input);
+
+    SkBuff& skb() { return skb_; }
+    const Sock& sock() const { return sk_; }
+
+    void* ctx() override { return &skb_; }
+    Status attach(RunState& state) override;
+    // For the types that see the packet from its network header, the kernel puts back a zeroed
+    // Ethernet header before copying it out.
+    std::vector<uint8_t> data_out() const override;
+    std::optional<std::vector<uint8_t>> ctx_out() const override;
+
+  private:
+    SkbTestRun() = default;
+
+    ProgType type_ = ProgType::unspec;
+    bool is_l2_ = false;
+    std::vector<uint8_t> buf_; // headroom, packet, tailroom
+    SkBuff skb_{};
+    Sock sk_{};
+    std::optional<uapi::SkBuffMd> ctx_; // the ctx_in (or zeroed) __sk_buff, for ctx_out
+};
+
+} // namespace ebpf
