@@ -5,9 +5,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace ebpf {
+
+class Map;
+class Program;
 
 struct MemoryRegion {
     uint64_t begin = 0;
@@ -31,6 +35,22 @@ class RunState {
     const uint8_t* packet = nullptr;
     size_t packet_len = 0;
 
+    // The maps of the program: a checked run may touch the values they handed out.
+    std::span<Map* const> maps;
+
+    // Tail calls: bpf_tail_call sets the program to continue with; the engine switches to it
+    // after the helper returns. The count is the kernel's, limited to 33 a run.
+    const Program* pending_tail_call = nullptr;
+    uint32_t tail_call_cnt = 0;
+
+    // Callbacks (bpf_loop, bpf_for_each_map_elem): the engine running the program calls the
+    // subprogram starting at instruction `target` with r1-r5 and gives back its r0. A failure
+    // (fault, budget) is reported through fault().
+    using CallFn = uint64_t (*)(RunState* state, uint64_t target, uint64_t r1, uint64_t r2, uint64_t r3,
+                                uint64_t r4, uint64_t r5);
+    CallFn call_subprog = nullptr;
+    void* engine = nullptr; // the engine's own data for call_subprog
+
     // Adds memory a checked run may access; false when the table is full.
     bool allow(const void* begin, size_t size, bool writable) {
         if (nregions_ == max_regions) return false;
@@ -43,7 +63,7 @@ class RunState {
             const auto& r = regions_[i];
             if (r.contains(addr, len) && (!write || r.writable)) return true;
         }
-        return false;
+        return map_owns(addr, len, write);
     }
 
     // A helper that finds its arguments unusable stops the run with a message.
@@ -57,6 +77,8 @@ class RunState {
     const std::string& fault_message() const { return fault_; }
 
   private:
+    bool map_owns(uint64_t addr, uint64_t len, bool write) const; // run_state.cpp
+
     std::array<MemoryRegion, max_regions> regions_{};
     size_t nregions_ = 0;
     bool faulted_ = false;

@@ -120,7 +120,8 @@ DefCheck detail::array_map_alloc_check(const MapDef& def) {
     if (percpu && (def.map_flags & BPF_F_NUMA_NODE))
         return DefError{kerr::einval, "map_flags: BPF_F_NUMA_NODE on a per-CPU map"};
     if (def.type != MapType::array && (def.map_flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)))
-        return DefError{kerr::einval, "map_flags: BPF_F_MMAPABLE and BPF_F_INNER_MAP are for arrays"};
+        return DefError{kerr::einval,
+                        "map_flags: BPF_F_MMAPABLE and BPF_F_INNER_MAP are for arrays"};
     if (def.type != MapType::perf_event_array && (def.map_flags & BPF_F_PRESERVE_ELEMS))
         return DefError{kerr::einval, "map_flags: BPF_F_PRESERVE_ELEMS is for perf event arrays"};
     if (def.value_size > INT32_MAX) return DefError{kerr::e2big, "value_size too large"};

@@ -28,8 +28,8 @@ uint64_t hash_seed(const MapDef& def, const void* self) {
 } // namespace
 
 HashMap::HashMap(const MapDef& def, uint32_t ncpus)
-    : Map(def, ncpus), percpu_(def.type == MapType::percpu_hash ||
-                               def.type == MapType::lru_percpu_hash),
+    : Map(def, ncpus),
+      percpu_(def.type == MapType::percpu_hash || def.type == MapType::lru_percpu_hash),
       copies_(percpu_ ? ncpus : 1), key_stride_(round_up8(def.key_size)),
       value_stride_(round_up8(def.value_size)), n_buckets_(std::bit_ceil(def.max_entries)),
       seed_(hash_seed(def, this)), buckets_(new Bucket[n_buckets_]),
@@ -71,7 +71,8 @@ bool HashMap::unlink(uint32_t elem) {
     Bucket& bucket = bucket_of(elems_[elem].hash);
     std::lock_guard guard(bucket.lock);
     uint32_t* link = &bucket.head;
-    while (*link != nil && *link != elem) link = &elems_[*link].next;
+    while (*link != nil && *link != elem)
+        link = &elems_[*link].next;
     if (*link == nil) return false;
     *link = elems_[elem].next;
     return true;
@@ -162,9 +163,8 @@ long HashMap::delete_elem(const void* key, void* value_out) {
     {
         std::lock_guard guard(bucket.lock);
         uint32_t* link = &bucket.head;
-        while (*link != nil &&
-               (elems_[*link].hash != hash ||
-                std::memcmp(key_ptr(*link), key, def().key_size) != 0))
+        while (*link != nil && (elems_[*link].hash != hash ||
+                                std::memcmp(key_ptr(*link), key, def().key_size) != 0))
             link = &elems_[*link].next;
         elem = *link;
         if (elem == nil) return -kerr::enoent;
@@ -193,7 +193,9 @@ long HashMap::update(const void* key, const void* value, uint64_t flags, uint32_
     return update_elem(key, value, flags, percpu_ ? cpu : 0);
 }
 
-long HashMap::erase(const void* key) { return delete_elem(key, nullptr); }
+long HashMap::erase(const void* key) {
+    return delete_elem(key, nullptr);
+}
 
 long HashMap::sys_lookup(const void* key, void* value) {
     if (long err = sys_read_perm(def())) return err;
@@ -259,8 +261,7 @@ bool HashMap::owns(uint64_t addr, uint64_t len, bool write) const {
 }
 
 DefCheck detail::htab_map_alloc_check(const MapDef& def) {
-    const bool percpu =
-        def.type == MapType::percpu_hash || def.type == MapType::lru_percpu_hash;
+    const bool percpu = def.type == MapType::percpu_hash || def.type == MapType::lru_percpu_hash;
     const bool lru = def.type == MapType::lru_hash || def.type == MapType::lru_percpu_hash;
     const bool percpu_lru = def.map_flags & BPF_F_NO_COMMON_LRU;
     constexpr uint32_t mask = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE |

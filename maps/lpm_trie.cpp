@@ -23,7 +23,8 @@ class LpmTrie final : public Map {
   public:
     LpmTrie(const MapDef& def, uint32_t ncpus)
         : Map(def, ncpus), data_size_(def.key_size - 4), max_prefixlen_(data_size_ * 8),
-          value_stride_(round_up8(def.value_size)), nodes_(std::make_unique_for_overwrite<Node[]>(node_pool_size(def))),
+          value_stride_(round_up8(def.value_size)),
+          nodes_(std::make_unique_for_overwrite<Node[]>(node_pool_size(def))),
           node_data_(checked_size(node_pool_size(def), data_size_)),
           values_(checked_size(def.max_entries, value_stride_)), free_nodes_(node_pool_size(def)),
           free_values_(def.max_entries) {}
@@ -96,8 +97,12 @@ class LpmTrie final : public Map {
     static int extract_bit(const uint8_t* data, uint32_t index) {
         return (data[index / 8] >> (7 - index % 8)) & 1;
     }
-    uint8_t* node_data(uint32_t node) const { return node_data_.data() + uint64_t{node} * data_size_; }
-    uint8_t* value_ptr(uint32_t slot) const { return values_.data() + uint64_t{slot} * value_stride_; }
+    uint8_t* node_data(uint32_t node) const {
+        return node_data_.data() + uint64_t{node} * data_size_;
+    }
+    uint8_t* value_ptr(uint32_t slot) const {
+        return values_.data() + uint64_t{slot} * value_stride_;
+    }
     bool intermediate(uint32_t node) const { return nodes_[node].value == nil; }
 
     // How many leading bits of node and key agree, up to the shorter prefix.

@@ -20,7 +20,8 @@ class LruHashMap final : public HashMap {
     LruHashMap(const MapDef& def, uint32_t ncpus)
         : HashMap(def, ncpus), nodes_(new Node[def.max_entries]),
           ref_(new std::atomic<uint8_t>[def.max_entries]) {
-        for (uint32_t i = 0; i < def.max_entries; ++i) ref_[i].store(0, std::memory_order_relaxed);
+        for (uint32_t i = 0; i < def.max_entries; ++i)
+            ref_[i].store(0, std::memory_order_relaxed);
     }
 
     void* lookup(const void* key, uint32_t cpu) override {

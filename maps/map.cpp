@@ -11,26 +11,50 @@ namespace ebpf {
 using namespace detail;
 
 // The program's view: the verifier keeps programs away from what a kind does not do.
-void* Map::lookup(const void*, uint32_t) { return nullptr; }
-long Map::update(const void*, const void*, uint64_t, uint32_t) { return -kerr::eopnotsupp; }
-long Map::erase(const void*) { return -kerr::eopnotsupp; }
-long Map::push(const void*, uint64_t) { return -kerr::eopnotsupp; }
-long Map::pop(void*) { return -kerr::eopnotsupp; }
-long Map::peek(void*) { return -kerr::eopnotsupp; }
+void* Map::lookup(const void*, uint32_t) {
+    return nullptr;
+}
+long Map::update(const void*, const void*, uint64_t, uint32_t) {
+    return -kerr::eopnotsupp;
+}
+long Map::erase(const void*) {
+    return -kerr::eopnotsupp;
+}
+long Map::push(const void*, uint64_t) {
+    return -kerr::eopnotsupp;
+}
+long Map::pop(void*) {
+    return -kerr::eopnotsupp;
+}
+long Map::peek(void*) {
+    return -kerr::eopnotsupp;
+}
 
 // The syscall's view: -ENOTSUPP is what the kernel's syscall layer answers for a missing op.
-long Map::sys_lookup(const void*, void*) { return -kerr::enotsupp; }
-long Map::sys_update(const void*, const void*, uint64_t) { return -kerr::enotsupp; }
-long Map::sys_delete(const void*) { return -kerr::enotsupp; }
-long Map::get_next_key(const void*, void*) { return -kerr::enotsupp; }
+long Map::sys_lookup(const void*, void*) {
+    return -kerr::enotsupp;
+}
+long Map::sys_update(const void*, const void*, uint64_t) {
+    return -kerr::enotsupp;
+}
+long Map::sys_delete(const void*) {
+    return -kerr::enotsupp;
+}
+long Map::get_next_key(const void*, void*) {
+    return -kerr::enotsupp;
+}
 long Map::sys_lookup_and_delete(const void*, void*) {
     if (long err = sys_read_perm(def_)) return err;
     if (long err = sys_write_perm(def_)) return err;
     return -kerr::enotsupp;
 }
 
-bool Map::owns(uint64_t, uint64_t, bool) const { return false; }
-uint8_t* Map::direct_value(uint32_t) { return nullptr; }
+bool Map::owns(uint64_t, uint64_t, bool) const {
+    return false;
+}
+uint8_t* Map::direct_value(uint32_t) {
+    return nullptr;
+}
 
 const char* kerr::name(long err) {
     switch (err < 0 ? -err : err) {
@@ -53,17 +77,39 @@ const char* kerr::name(long err) {
 
 const char* map_type_name(MapType type) {
     static constexpr const char* names[] = {
-        "unspec",         "hash",           "array",
-        "prog_array",     "perf_event_array", "percpu_hash",
-        "percpu_array",   "stack_trace",    "cgroup_array",
-        "lru_hash",       "lru_percpu_hash", "lpm_trie",
-        "array_of_maps",  "hash_of_maps",   "devmap",
-        "sockmap",        "cpumap",         "xskmap",
-        "sockhash",       "cgroup_storage", "reuseport_sockarray",
-        "percpu_cgroup_storage", "queue",   "stack",
-        "sk_storage",     "devmap_hash",    "struct_ops",
-        "ringbuf",        "inode_storage",  "task_storage",
-        "bloom_filter",   "user_ringbuf",   "cgrp_storage",
+        "unspec",
+        "hash",
+        "array",
+        "prog_array",
+        "perf_event_array",
+        "percpu_hash",
+        "percpu_array",
+        "stack_trace",
+        "cgroup_array",
+        "lru_hash",
+        "lru_percpu_hash",
+        "lpm_trie",
+        "array_of_maps",
+        "hash_of_maps",
+        "devmap",
+        "sockmap",
+        "cpumap",
+        "xskmap",
+        "sockhash",
+        "cgroup_storage",
+        "reuseport_sockarray",
+        "percpu_cgroup_storage",
+        "queue",
+        "stack",
+        "sk_storage",
+        "devmap_hash",
+        "struct_ops",
+        "ringbuf",
+        "inode_storage",
+        "task_storage",
+        "bloom_filter",
+        "user_ringbuf",
+        "cgrp_storage",
         "arena",
     };
     const auto i = static_cast<uint32_t>(type);
@@ -154,7 +200,8 @@ Result<std::shared_ptr<Map>> create_map(const MapDef& def, const MapOptions& opt
     case MapType::ringbuf: return construct_map(def, make_ringbuf_map, options.ncpus);
     case MapType::perf_event_array: return construct_map(def, make_perf_event_array, options.ncpus);
     default: // array_of_maps, hash_of_maps: the kernel needs the inner map too (inner_map_fd)
-        return map_def_error(def, {kerr::einval, "a map-in-map needs an inner map: create_map_in_map"});
+        return map_def_error(def,
+                             {kerr::einval, "a map-in-map needs an inner map: create_map_in_map"});
     }
 }
 

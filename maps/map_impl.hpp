@@ -25,7 +25,9 @@ inline constexpr uint64_t PCPU_MIN_UNIT_SIZE = 32768;
 inline constexpr uint64_t PAGE_SIZE = 4096;
 inline constexpr uint32_t nil = UINT32_MAX; // "no element" in index-linked structures
 
-inline uint64_t round_up8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
+inline uint64_t round_up8(uint64_t v) {
+    return (v + 7) & ~uint64_t{7};
+}
 
 // A refused attribute: the errno the kernel gives and which attribute.
 struct DefError {
@@ -111,8 +113,7 @@ inline void zero_spin_lock(const MapDef& def, void* value) {
 // kernel's zero pages, so a big, sparsely used map costs what it touches.
 class Arena {
   public:
-    explicit Arena(uint64_t size)
-        : p_(static_cast<uint8_t*>(std::calloc(size ? size : 1, 1))) {
+    explicit Arena(uint64_t size) : p_(static_cast<uint8_t*>(std::calloc(size ? size : 1, 1))) {
         if (!p_) throw std::bad_alloc();
     }
     uint8_t* data() const { return p_.get(); }
@@ -133,8 +134,8 @@ inline uint64_t checked_size(uint64_t count, uint64_t size) {
 }
 
 // [addr, addr + len) inside one of count values of value_size bytes laid stride apart from base.
-inline bool in_one_value(const uint8_t* base, uint64_t stride, uint64_t count,
-                         uint64_t value_size, uint64_t addr, uint64_t len) {
+inline bool in_one_value(const uint8_t* base, uint64_t stride, uint64_t count, uint64_t value_size,
+                         uint64_t addr, uint64_t len) {
     const uint64_t begin = reinterpret_cast<uint64_t>(base);
     if (addr < begin || len > value_size) return false;
     const uint64_t off = addr - begin;
@@ -145,7 +146,8 @@ inline bool in_one_value(const uint8_t* base, uint64_t stride, uint64_t count,
 class FreeList {
   public:
     explicit FreeList(uint32_t n) : ids_(n) {
-        for (uint32_t i = 0; i < n; ++i) ids_[i] = n - 1 - i;
+        for (uint32_t i = 0; i < n; ++i)
+            ids_[i] = n - 1 - i;
     }
     uint32_t pop() {
         std::lock_guard guard(lock_);

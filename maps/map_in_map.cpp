@@ -32,7 +32,8 @@ class ArrayOfMaps final : public MapInMap {
   public:
     ArrayOfMaps(const MapDef& def, const MapDef& inner_def, uint32_t ncpus)
         : MapInMap(def, inner_def, ncpus), slots_(new std::atomic<Map*>[def.max_entries]) {
-        for (uint32_t i = 0; i < def.max_entries; ++i) slots_[i].store(nullptr);
+        for (uint32_t i = 0; i < def.max_entries; ++i)
+            slots_[i].store(nullptr);
     }
 
     void* lookup(const void* key, uint32_t) override {
@@ -138,7 +139,8 @@ Result<std::shared_ptr<Map>> create_map_in_map(const MapDef& def, const MapDef& 
         return map_def_error(def, {e->err, "inner map: " + e->what});
     try {
         if (def.type == MapType::array_of_maps)
-            return std::shared_ptr<Map>(std::make_shared<ArrayOfMaps>(def, inner_def, options.ncpus));
+            return std::shared_ptr<Map>(
+                std::make_shared<ArrayOfMaps>(def, inner_def, options.ncpus));
         return std::shared_ptr<Map>(std::make_shared<HashOfMaps>(def, inner_def, options.ncpus));
     } catch (const std::bad_alloc&) {
         return map_def_error(def, {kerr::enomem, "cannot preallocate the map's memory"});

@@ -7,14 +7,16 @@ using namespace detail;
 
 namespace {
 
-uint64_t record_size(uint64_t size) { return round_up8(8 + 4 + size); }
+uint64_t record_size(uint64_t size) {
+    return round_up8(8 + 4 + size);
+}
 
 } // namespace
 
 PerfEventArrayMap::PerfEventArrayMap(const MapDef& def, uint32_t ncpus)
-    : Map(def, ncpus), open_(new std::atomic<bool>[def.max_entries]),
-      buffers_(new Buffer[ncpus]) {
-    for (uint32_t i = 0; i < def.max_entries; ++i) open_[i].store(i < ncpus);
+    : Map(def, ncpus), open_(new std::atomic<bool>[def.max_entries]), buffers_(new Buffer[ncpus]) {
+    for (uint32_t i = 0; i < def.max_entries; ++i)
+        open_[i].store(i < ncpus);
 }
 
 long PerfEventArrayMap::output(uint32_t cpu, uint64_t flags, const void* data, uint64_t size) {

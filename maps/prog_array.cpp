@@ -9,7 +9,8 @@ using namespace detail;
 
 ProgArrayMap::ProgArrayMap(const MapDef& def, uint32_t ncpus)
     : Map(def, ncpus), slots_(new std::atomic<const Program*>[def.max_entries]) {
-    for (uint32_t i = 0; i < def.max_entries; ++i) slots_[i].store(nullptr);
+    for (uint32_t i = 0; i < def.max_entries; ++i)
+        slots_[i].store(nullptr);
 }
 
 long ProgArrayMap::set(uint32_t index, const Program* prog) {

@@ -12,7 +12,8 @@ namespace {
 constexpr uint64_t RINGBUF_MAX_RECORD_SZ = UINT32_MAX / 4;
 
 uint32_t load_word(const uint32_t* header) {
-    return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(header)).load(std::memory_order_acquire);
+    return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(header))
+        .load(std::memory_order_acquire);
 }
 
 } // namespace
@@ -61,8 +62,12 @@ bool RingBufMap::commit(void* sample, bool discard) {
     return true;
 }
 
-bool RingBufMap::submit(void* sample, uint64_t) { return commit(sample, false); }
-bool RingBufMap::discard(void* sample, uint64_t) { return commit(sample, true); }
+bool RingBufMap::submit(void* sample, uint64_t) {
+    return commit(sample, false);
+}
+bool RingBufMap::discard(void* sample, uint64_t) {
+    return commit(sample, true);
+}
 
 long RingBufMap::output(const void* data, uint64_t size, uint64_t flags) {
     if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -kerr::einval;
@@ -128,7 +133,8 @@ bool RingBufMap::owns(uint64_t addr, uint64_t len, bool) const {
         const uint32_t bits = load_word(header);
         const uint32_t size = bits & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
         const auto data = reinterpret_cast<uint64_t>(header + 2);
-        if ((bits & BPF_RINGBUF_BUSY_BIT) && addr >= data && len <= size && addr - data <= size - len)
+        if ((bits & BPF_RINGBUF_BUSY_BIT) && addr >= data && len <= size &&
+            addr - data <= size - len)
             return true;
         pos += round_up8(size + BPF_RINGBUF_HDR_SZ);
     }
@@ -136,7 +142,8 @@ bool RingBufMap::owns(uint64_t addr, uint64_t len, bool) const {
 }
 
 DefCheck detail::ringbuf_map_alloc_check(const MapDef& def) {
-    if (def.map_flags & ~BPF_F_NUMA_NODE) return DefError{kerr::einval, "map_flags has unknown flags"};
+    if (def.map_flags & ~BPF_F_NUMA_NODE)
+        return DefError{kerr::einval, "map_flags has unknown flags"};
     if (def.key_size || def.value_size)
         return DefError{kerr::einval, "key_size and value_size must be 0"};
     if (!std::has_single_bit(def.max_entries) || def.max_entries % PAGE_SIZE)

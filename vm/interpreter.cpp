@@ -12,7 +12,17 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the ISA's le/be handle
 
 struct Frame {
     const Slot* ret;
+    const Slot* base;  // the caller's program (a tail call may have switched programs)
     uint64_t saved[5]; // r6-r9 and r10
+};
+
+// What nested runs of one program share: callbacks run the program's subprograms through
+// RunState::call_subprog, within the same frame limit and instruction budget.
+struct Engine {
+    const Program* prog;
+    const RunArgs* args;
+    uint64_t budget;
+    int depth; // frames in use by the runs that called this one
 };
 
 template <typename T> T load(uint64_t addr) {
@@ -45,7 +55,27 @@ std::string hex(uint64_t v) {
 }
 
 template <bool Checked>
-Result<RunResult> run(const Program& prog, const RunArgs& args, RunState& state) {
+Result<RunResult> run(Engine& eng, uint32_t start, const uint64_t (&in)[5], RunState& state);
+
+template <bool Checked>
+uint64_t call_subprog(RunState* state, uint64_t target, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                      uint64_t r5) {
+    Engine& eng = *static_cast<Engine*>(state->engine);
+    if (target >= eng.prog->slots().size()) {
+        state->fault("callback at insn " + std::to_string(target) + " is outside the program");
+        return 0;
+    }
+    const uint64_t in[5] = {r1, r2, r3, r4, r5};
+    auto r = run<Checked>(eng, static_cast<uint32_t>(target), in, *state);
+    if (!r) {
+        state->fault(r.error().to_string());
+        return 0;
+    }
+    return r->r0;
+}
+
+template <bool Checked>
+Result<RunResult> run(Engine& eng, uint32_t start, const uint64_t (&in)[5], RunState& state) {
     static const void* const labels[op_count] = {
 #define EBPF_X_LABEL(name, ...) &&L_##name,
         EBPF_OPCODES(EBPF_X_LABEL)
@@ -57,17 +87,28 @@ Result<RunResult> run(const Program& prog, const RunArgs& args, RunState& state)
     const uint64_t stack_hi = stack_lo + sizeof stack;
     Frame frames[MAX_CALL_FRAMES];
     int depth = 0;
+    const int depth_base = eng.depth;
+    const RunArgs& args = *eng.args;
 
     uint64_t reg[MAX_BPF_REG] = {};
-    reg[1] = args.r1;
-    reg[2] = args.r2;
+    for (int i = 0; i < 5; ++i) reg[1 + i] = in[i];
     reg[10] = stack_hi;
     // Zeroed so that no host data can leak through a frame's uninitialised stack.
     std::memset(stack + sizeof stack - MAX_BPF_STACK, 0, MAX_BPF_STACK);
 
-    const Slot* const base = prog.slots().data();
-    const Slot* pc = base;
-    uint64_t budget = args.insn_budget;
+    const Program* prog = eng.prog;
+    const Slot* base = prog->slots().data();
+    const Slot* pc = base + start;
+    uint64_t budget = eng.budget;
+    // Helpers may run callbacks: they see this run's frames and budget through the engine.
+    auto before_helper = [&] {
+        eng.depth = depth_base + depth + 1;
+        if constexpr (Checked) eng.budget = budget;
+    };
+    auto after_helper = [&] {
+        eng.depth = depth_base;
+        if constexpr (Checked) budget = eng.budget;
+    };
     uint64_t fault_addr = 0, fault_len = 0;
     bool fault_write = false;
     const char* fault_what = nullptr;
@@ -242,36 +283,55 @@ L_jset32_reg:
 
     // Calls and exit.
 L_call_helper:
+    before_helper();
     reg[0] = reinterpret_cast<HelperFn>(pc->imm)(reg[1], reg[2], reg[3], reg[4], reg[5], &state);
+    after_helper();
     if (state.faulted()) goto helper_fault;
+    if (state.pending_tail_call) goto tail_call;
     NEXT;
 L_callx : {
     const uint64_t id = R(dst);
-    const Helper* h = id <= INT32_MAX ? prog.helpers().find(static_cast<int32_t>(id)) : nullptr;
+    const Helper* h = id <= INT32_MAX ? prog->helpers().find(static_cast<int32_t>(id)) : nullptr;
     if (!h)
         return error_at(pc - base, "callx to r" + std::to_string(pc->dst) + " = " + hex(id) +
                                        ", which is no helper id");
+    before_helper();
     reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], &state);
+    after_helper();
     if (state.faulted()) goto helper_fault;
+    if (state.pending_tail_call) goto tail_call;
     NEXT;
 }
+tail_call:
+    // The current frame continues in the target program from its first instruction, with the
+    // same registers and stack, as the kernel's tail call does.
+    prog = state.pending_tail_call;
+    state.pending_tail_call = nullptr;
+    eng.prog = prog;
+    base = prog->slots().data();
+    pc = base;
+    DISPATCH;
 L_call_kfunc: // refused by Program::load
 L_call_local:
-    if (depth == MAX_CALL_FRAMES - 1)
+    if (depth_base + depth == MAX_CALL_FRAMES - 1)
         return error_at(pc - base,
                         "call stack is over " + std::to_string(MAX_CALL_FRAMES) + " frames");
-    frames[depth] = Frame{pc + 1, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
+    frames[depth] = Frame{pc + 1, base, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
     ++depth;
     reg[10] -= MAX_BPF_STACK;
     std::memset(reinterpret_cast<void*>(reg[10] - MAX_BPF_STACK), 0, MAX_BPF_STACK);
     pc = base + pc->off;
     DISPATCH;
 L_exit:
-    if (depth == 0) return RunResult{reg[0], args.insn_budget - budget};
+    if (depth == 0) {
+        eng.budget = budget;
+        return RunResult{reg[0], args.insn_budget - budget};
+    }
     --depth;
     for (int i = 0; i < 5; ++i)
         reg[6 + i] = frames[depth].saved[i];
     pc = frames[depth].ret;
+    base = frames[depth].base;
     DISPATCH;
 
 L_lddw:
@@ -401,9 +461,19 @@ budget_exhausted:
 } // namespace
 
 Result<RunResult> interpret(const Program& prog, const RunArgs& args, RunState& state) {
-    state.checked = args.mode == Mode::checked;
-    return args.mode == Mode::checked ? run<true>(prog, args, state)
-                                      : run<false>(prog, args, state);
+    const bool checked = args.mode == Mode::checked;
+    state.checked = checked;
+    if (state.maps.empty()) state.maps = prog.maps();
+    Engine eng{&prog, &args, args.insn_budget, 0};
+    state.engine = &eng;
+    state.call_subprog = checked ? call_subprog<true> : call_subprog<false>;
+    state.tail_call_cnt = 0;
+    state.pending_tail_call = nullptr;
+    const uint64_t in[5] = {args.r1, args.r2, 0, 0, 0};
+    auto result = checked ? run<true>(eng, 0, in, state) : run<false>(eng, 0, in, state);
+    state.engine = nullptr;
+    state.call_subprog = nullptr;
+    return result;
 }
 
 } // namespace ebpf

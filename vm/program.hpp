@@ -4,10 +4,12 @@
 #pragma once
 
 #include "helpers/registry.hpp"
+#include "maps/map.hpp"
 #include "vm/isa/insn.hpp"
 #include "vm/isa/opcodes.hpp"
 #include "vm/isa/result.hpp"
 
+#include <span>
 #include <vector>
 
 namespace ebpf {
@@ -25,18 +27,23 @@ static_assert(sizeof(Slot) == 16);
 
 class Program {
   public:
-    // Validates and decodes; helper calls must name helpers the registry has. The registry must
-    // outlive the program (callx looks helpers up at run time).
-    static Result<Program> load(Insns insns, const HelperRegistry& helpers);
+    // Validates and decodes; helper calls must name helpers the registry has. lddw map forms
+    // name maps by index into `maps` (BPF_PSEUDO_MAP_FD and _IDX: the map; _VALUE and
+    // _IDX_VALUE: its value at the offset in the second slot); BPF_PSEUDO_FUNC gives the
+    // callback's instruction index. The registry and the maps must outlive the program.
+    static Result<Program> load(Insns insns, const HelperRegistry& helpers, std::span<Map* const> maps = {});
 
     Insns insns() const { return insns_; }
     const std::vector<Slot>& slots() const { return slots_; }
     const HelperRegistry& helpers() const { return *helpers_; }
+    // The maps the program refers to, for checked mode's bounds.
+    std::span<Map* const> maps() const { return maps_; }
 
   private:
     std::vector<Insn> insns_;
     std::vector<Slot> slots_;
     const HelperRegistry* helpers_ = nullptr;
+    std::vector<Map*> maps_;
 };
 
 } // namespace ebpf

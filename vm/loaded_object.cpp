@@ -1,0 +1,119 @@
+#include "vm/loaded_object.hpp"
+
+#include "maps/map_in_map.hpp"
+#include "maps/prog_array.hpp"
+#include "vm/progtypes/prog_type_info.hpp"
+
+namespace ebpf {
+namespace {
+
+Result<std::shared_ptr<Map>> create_spec_map(const MapSpec& spec, uint32_t ncpus) {
+    MapOptions opts;
+    opts.ncpus = ncpus;
+    auto map = spec.inner ? create_map_in_map(spec.def, *spec.inner, opts) : create_map(spec.def, opts);
+    if (!map) return Error{"map '" + spec.def.name + "': " + map.error().message, {}};
+    if (spec.global_data && !spec.initial_value.empty()) {
+        const uint32_t key = 0;
+        if (long err = (*map)->sys_update(&key, spec.initial_value.data(), BPF_ANY))
+            return Error{"map '" + spec.def.name + "': initial value refused (" + std::to_string(err) + ")", {}};
+    }
+    return map;
+}
+
+// Verifies, rewrites context accesses and decodes one program.
+Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm, const ObjectOptions& options) {
+    const ProgTypeInfo* info = prog_type_info(lp.type);
+    if (!info) return Error{"program '" + lp.name + "': program type of section '" + lp.section + "' is not supported", {}};
+    VerifierOptions vopts;
+    vopts.prog_type = lp.type;
+    vopts.log_level = options.log_level;
+    vopts.maps.assign(maps.begin(), maps.end());
+    lp.verdict = verify(lp.insns, vopts);
+    if (options.verify && !lp.verdict.accepted) return std::nullopt; // refused: no program to run
+    lp.verified = options.verify;
+
+    // The context accesses the verifier saw; an unverified program keeps its other accesses.
+    const auto& aux = lp.verdict.aux;
+    auto rewritten = convert_ctx_accesses(lp.insns, *info, [&](size_t i) {
+        return i < aux.size() && aux[i].ptr_type == verifier::RegType::ptr_to_ctx;
+    });
+    if (!rewritten) return Error{"program '" + lp.name + "': " + rewritten.error().to_string(), {}};
+    auto prog = Program::load(*rewritten, vm.helpers(), maps);
+    if (!prog) return Error{"program '" + lp.name + "': " + prog.error().to_string(), {}};
+    lp.program = std::move(*prog);
+    return std::nullopt;
+}
+
+} // namespace
+
+Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf, const std::string& object_name, const Vm& vm,
+                                        const ObjectOptions& options) {
+    auto spec = load_elf(elf, object_name);
+    if (!spec) return spec.error();
+    LoadedObject obj;
+    obj.vm_ = &vm;
+    obj.map_specs_ = std::move(spec->maps);
+    for (const auto& ms : obj.map_specs_) {
+        auto map = create_spec_map(ms, options.ncpus);
+        if (!map) return map.error();
+        obj.maps_.push_back(*map);
+        obj.map_ptrs_.push_back(map->get());
+    }
+    for (auto& ps : spec->programs) {
+        LoadedProgram lp;
+        lp.name = ps.name;
+        lp.section = ps.section;
+        lp.type = ps.type == ProgType::unspec && options.type ? *options.type : ps.type;
+        lp.insns = std::move(ps.insns);
+        lp.line_info = std::move(ps.line_info);
+        obj.programs_.push_back(std::move(lp));
+        if (auto err = prepare(obj.programs_.back(), obj.map_ptrs_, vm, options)) return *err;
+    }
+    // Static contents of prog arrays and map-in-maps, now that both exist.
+    for (size_t i = 0; i < obj.map_specs_.size(); ++i) {
+        for (const auto& [slot, target] : obj.map_specs_[i].initial_slots) {
+            Map& map = *obj.maps_[i];
+            if (map.type() == MapType::prog_array) {
+                const LoadedProgram* p = obj.program(target);
+                if (!p) return Error{"map '" + map.def().name + "': no program '" + target + "' for slot " + std::to_string(slot), {}};
+                if (!p->program) continue; // refused by the verifier: the slot stays empty
+                if (long err = static_cast<ProgArrayMap&>(map).set(slot, &*p->program))
+                    return Error{"map '" + map.def().name + "': slot " + std::to_string(slot) + " refused (" + std::to_string(err) + ")", {}};
+            } else {
+                auto inner = obj.map(target);
+                if (!inner) return Error{"map '" + map.def().name + "': no map '" + target + "' for slot " + std::to_string(slot), {}};
+                if (long err = static_cast<MapInMap&>(map).set(&slot, inner))
+                    return Error{"map '" + map.def().name + "': slot " + std::to_string(slot) + " refused (" + std::to_string(err) + ")", {}};
+            }
+        }
+    }
+    return obj;
+}
+
+std::shared_ptr<Map> LoadedObject::map(std::string_view name) const {
+    for (size_t i = 0; i < maps_.size(); ++i)
+        if (map_specs_[i].def.name == name) return maps_[i];
+    return nullptr;
+}
+
+const LoadedProgram* LoadedObject::program(std::string_view name) const {
+    for (const auto& p : programs_)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx, const RunOptions& options) const {
+    if (!prog.program) return Error{"program '" + prog.name + "' was refused by the verifier: " + prog.verdict.error, {}};
+    RunState state;
+    state.host = options.host;
+    state.cpu = options.cpu;
+    state.maps = map_ptrs_;
+    if (auto err = ctx.attach(state)) return *err;
+    RunArgs args;
+    args.r1 = reinterpret_cast<uint64_t>(ctx.ctx());
+    args.mode = prog.verified ? options.mode : Mode::checked;
+    args.insn_budget = options.insn_budget;
+    return vm_->run(*prog.program, args, state);
+}
+
+} // namespace ebpf

@@ -1,0 +1,76 @@
+// An ELF object made ready to run: its maps created (global data filled in), each program
+// verified like the kernel would, its context accesses rewritten for the runtime context, its
+// map references bound, and prog arrays and map-in-maps given their static contents.
+//
+//   auto obj = ebpf::LoadedObject::open(bytes, "xdp_fw", vm, {});
+//   const ebpf::LoadedProgram* p = obj->program("xdp_filter");
+//   auto ctx = ebpf::make_test_run_context(p->type, {packet});
+//   auto r0 = obj->run(*p, **ctx, {});
+#pragma once
+
+#include "maps/map.hpp"
+#include "verifier/verifier.hpp"
+#include "vm/loader/object.hpp"
+#include "vm/progtypes/test_run.hpp"
+#include "vm/vm.hpp"
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ebpf {
+
+struct ObjectOptions {
+    uint32_t ncpus = 1;            // per-CPU map slots
+    bool verify = true;            // false: run unverified programs in checked mode only
+    int log_level = 0;             // the verifier's
+    std::optional<ProgType> type;  // for programs whose section names no known type
+};
+
+struct LoadedProgram {
+    std::string name;
+    std::string section;
+    ProgType type = ProgType::unspec;
+    std::vector<Insn> insns;          // as linked by the loader (before rewriting)
+    VerifierResult verdict;           // the verifier's verdict, log and statistics
+    std::optional<Program> program;   // absent when the verifier refused it
+    std::vector<LineInfo> line_info;
+    bool verified = false;            // false: only checked-mode runs are allowed
+};
+
+struct RunOptions {
+    Mode mode = Mode::fast;
+    uint32_t cpu = 0;
+    uint64_t insn_budget = 10'000'000;
+    void* host = nullptr;
+};
+
+class LoadedObject {
+  public:
+    static Result<LoadedObject> open(std::span<const uint8_t> elf, const std::string& object_name, const Vm& vm,
+                                     const ObjectOptions& options = {});
+
+    const std::vector<MapSpec>& map_specs() const { return map_specs_; }
+    const std::vector<std::shared_ptr<Map>>& maps() const { return maps_; }
+    std::shared_ptr<Map> map(std::string_view name) const;
+
+    std::deque<LoadedProgram>& programs() { return programs_; }
+    const std::deque<LoadedProgram>& programs() const { return programs_; }
+    const LoadedProgram* program(std::string_view name) const;
+
+    // Runs a program on a context built by make_test_run_context. Unverified programs run in
+    // checked mode whatever options.mode says.
+    Result<RunResult> run(const LoadedProgram& prog, RunContext& ctx, const RunOptions& options) const;
+
+  private:
+    std::vector<MapSpec> map_specs_;
+    std::vector<std::shared_ptr<Map>> maps_;
+    std::vector<Map*> map_ptrs_;
+    std::deque<LoadedProgram> programs_; // stable addresses: prog arrays point at them
+    const Vm* vm_ = nullptr;
+};
+
+} // namespace ebpf
