@@ -12,6 +12,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 
@@ -62,7 +63,9 @@ int main(int argc, char** argv) {
             for (auto& m : maps->maps)
                 raw.push_back(m.get());
         vopts.maps = raw;
+        const auto t0 = std::chrono::steady_clock::now();
         const auto result = ebpf::verify(c.insns, vopts);
+        const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
         if (!only.empty()) std::cout << result.log;
 
         nlohmann::json line{
@@ -70,7 +73,8 @@ int main(int argc, char** argv) {
             {"verdict", result.accepted ? "accept" : "reject"},
             {"message", result.accepted ? nlohmann::json(nullptr) : nlohmann::json(result.error)},
             {"insns_processed", result.insns_processed},
-            {"retval", nullptr}};
+            {"retval", nullptr},
+            {"verification_usec", usec}};
         if (report) report << line.dump() << "\n";
         if (!score) continue;
         ++scored;

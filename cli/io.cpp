@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -48,6 +49,9 @@ std::string to_hex(const uint8_t* data, size_t size) {
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string& path) {
+    // Reading a directory through a stream throws: say what it is instead.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return Error{path + ": is a directory", {}};
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{path + ": " + std::strerror(errno), {}};
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),

@@ -33,6 +33,11 @@ pkg_check_modules(CAPSTONE QUIET IMPORTED_TARGET capstone)
 if(NOT CAPSTONE_FOUND)
   ebpf_missing("Capstone" libcapstone-dev)
 endif()
+# ebpf-run --pcap reads pcap and pcapng captures (libpcap 1.1 and later).
+pkg_check_modules(PCAP QUIET IMPORTED_TARGET libpcap>=1.1)
+if(NOT PCAP_FOUND)
+  ebpf_missing("libpcap" libpcap-dev)
+endif()
 
 if(EBPF_BUILD_TESTS)
   find_package(Catch2 2 QUIET)

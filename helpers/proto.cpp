@@ -26,6 +26,26 @@ HelperProto proto(R ret, std::initializer_list<A> args, bool gpl_only = false,
     return p;
 }
 
+// Socket lookups and casts (net/core/filter.c): references acquired, released and shared.
+void add_socket_protos(std::unordered_map<int32_t, HelperProto>& m) {
+    auto add = [&](H id, HelperProto p, RefKind ref) {
+        p.ref = ref;
+        m[static_cast<int32_t>(id)] = p;
+    };
+    const auto lookup = {A::ptr_to_ctx, A::ptr_to_mem, A::const_size, A::anything, A::anything};
+    add(H::sk_lookup_tcp, proto(R::ptr_to_socket_or_null, lookup, false, true), RefKind::acquire);
+    add(H::sk_lookup_udp, proto(R::ptr_to_socket_or_null, lookup, false, true), RefKind::acquire);
+    add(H::skc_lookup_tcp, proto(R::ptr_to_sock_common_or_null, lookup, false, true),
+        RefKind::acquire);
+    add(H::sk_release, proto(R::integer, {A::ptr_to_btf_id_sock_common}), RefKind::release);
+    add(H::sk_fullsock, proto(R::ptr_to_socket_or_null, {A::ptr_to_sock_common}), RefKind::cast);
+    add(H::tcp_sock, proto(R::ptr_to_tcp_sock_or_null, {A::ptr_to_sock_common}), RefKind::cast);
+    add(H::get_listener_sock, proto(R::ptr_to_socket_or_null, {A::ptr_to_sock_common}),
+        RefKind::none);
+    add(H::skc_to_tcp_sock, proto(R::ptr_to_btf_id_or_null, {A::ptr_to_btf_id_sock_common}),
+        RefKind::cast);
+}
+
 const std::unordered_map<int32_t, HelperProto>& table() {
     static const std::unordered_map<int32_t, HelperProto> protos = [] {
         std::unordered_map<int32_t, HelperProto> m;
@@ -42,6 +62,9 @@ const std::unordered_map<int32_t, HelperProto>& table() {
             proto(R::integer, {A::const_map_ptr, A::ptr_to_map_value, A::anything}, false, true));
         add(H::map_pop_elem, proto(R::integer, {A::const_map_ptr, A::ptr_to_map_value_uninit}));
         add(H::map_peek_elem, proto(R::integer, {A::const_map_ptr, A::ptr_to_map_value_uninit}));
+        add(H::map_lookup_percpu_elem,
+            proto(R::ptr_to_map_value_or_null, {A::const_map_ptr, A::ptr_to_map_key, A::anything},
+                  false, true));
         add(H::probe_read,
             proto(R::integer, {A::ptr_to_uninit_mem, A::const_size_or_zero, A::anything}, true));
         add(H::probe_read_kernel,
@@ -70,15 +93,18 @@ const std::unordered_map<int32_t, HelperProto>& table() {
         add(H::perf_event_output, proto(R::integer,
                                         {A::ptr_to_ctx, A::const_map_ptr, A::anything,
                                          A::ptr_to_mem, A::const_size_or_zero},
-                                        false, true));
+                                        true));
         add(H::ringbuf_output,
             proto(R::integer, {A::const_map_ptr, A::ptr_to_mem, A::const_size_or_zero, A::anything},
                   false, true));
         add(H::ringbuf_reserve,
             proto(R::ptr_to_ringbuf_mem_or_null,
                   {A::const_map_ptr, A::const_alloc_size_or_zero, A::anything}));
+        m[static_cast<int32_t>(H::ringbuf_reserve)].ref = RefKind::acquire;
         add(H::ringbuf_submit, proto(R::void_, {A::ptr_to_ringbuf_mem, A::anything}));
+        m[static_cast<int32_t>(H::ringbuf_submit)].ref = RefKind::release;
         add(H::ringbuf_discard, proto(R::void_, {A::ptr_to_ringbuf_mem, A::anything}));
+        m[static_cast<int32_t>(H::ringbuf_discard)].ref = RefKind::release;
         add(H::ringbuf_query, proto(R::integer, {A::const_map_ptr, A::anything}));
         add(H::csum_diff, proto(R::integer,
                                 {A::ptr_to_mem_or_null, A::const_size_or_zero,
@@ -110,9 +136,10 @@ const std::unordered_map<int32_t, HelperProto>& table() {
             proto(R::integer, {A::anything, A::ptr_to_func, A::ptr_to_stack_or_null, A::anything}));
         add(H::for_each_map_elem, proto(R::integer, {A::const_map_ptr, A::ptr_to_func,
                                                      A::ptr_to_stack_or_null, A::anything}));
-        add(H::snprintf,
-            proto(R::integer, {A::ptr_to_uninit_mem, A::const_size_or_zero, A::ptr_to_const_str,
-                               A::ptr_to_mem_or_null, A::const_size_or_zero}));
+        add(H::snprintf, proto(R::integer,
+                               {A::ptr_to_uninit_mem, A::const_size_or_zero, A::ptr_to_const_str,
+                                A::ptr_to_mem_or_null, A::const_size_or_zero},
+                               true));
         add(H::strncmp, proto(R::integer, {A::ptr_to_mem, A::const_size, A::ptr_to_const_str}));
         add(H::get_stackid, proto(R::integer, {A::ptr_to_ctx, A::const_map_ptr, A::anything}));
         add(H::get_socket_cookie, proto(R::integer, {A::ptr_to_ctx}));
@@ -126,6 +153,7 @@ const std::unordered_map<int32_t, HelperProto>& table() {
         add(H::get_current_task, proto(R::integer, {}));
         add(H::perf_event_read, proto(R::integer, {A::const_map_ptr, A::anything}));
         add(H::timer_init, proto(R::integer, {A::ptr_to_timer, A::const_map_ptr, A::anything}));
+        add_socket_protos(m);
         return m;
     }();
     return protos;

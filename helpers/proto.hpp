@@ -29,6 +29,8 @@ enum class ArgType : uint8_t {
     ptr_to_const_str,     // a NUL-terminated string in read-only map memory
     ptr_to_timer,
     ptr_to_long, // 8 writable bytes (strtol results)
+    ptr_to_sock_common,        // a socket of any kind (not null)
+    ptr_to_btf_id_sock_common, // a socket, also as a BTF pointer
 };
 
 enum class RetType : uint8_t {
@@ -36,6 +38,18 @@ enum class RetType : uint8_t {
     void_,
     ptr_to_map_value_or_null,
     ptr_to_ringbuf_mem_or_null, // sized by the const_alloc_size argument
+    ptr_to_socket_or_null,
+    ptr_to_sock_common_or_null,
+    ptr_to_tcp_sock_or_null,
+    ptr_to_btf_id_or_null, // a BTF-typed kernel object (bpf_skc_to_*)
+};
+
+// What a call does to references (the kernel's acquire/release functions and pointer casts).
+enum class RefKind : uint8_t {
+    none,
+    acquire,     // R0 is a new reference the program must release
+    release,     // the argument of kind ptr_to_btf_id_sock_common / ptr_to_ringbuf_mem is released
+    cast,        // R0 is the argument seen as another type: it shares its reference
 };
 
 struct HelperProto {
@@ -43,6 +57,7 @@ struct HelperProto {
     std::array<ArgType, 5> args{};
     bool gpl_only = false;
     bool pkt_access = false; // may take packet pointers for memory arguments
+    RefKind ref = RefKind::none;
 };
 
 // The kernel's prototype for a helper id, or null when this build has none for it.

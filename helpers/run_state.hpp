@@ -1,5 +1,7 @@
 // What a helper sees of the run that called it: the host's data, the memory the run may touch
-// (checked mode), the CPU it runs as, and a way to fault.
+// (checked mode), the CPU it runs as, the context, what the host stands in for the kernel with (a
+// synthetic memory image, the current task), what the run leaves for the host (trace_printk
+// lines, a redirect), and a way to fault.
 #pragma once
 
 #include <array>
@@ -7,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace ebpf {
 
@@ -23,17 +26,56 @@ struct MemoryRegion {
     }
 };
 
+// Bytes of the synthetic address space that bpf_probe_read*() and the %s of bpf_trace_printk and
+// bpf_snprintf read, at the address a program sees them.
+struct MemoryImage {
+    uint64_t addr = 0;
+    std::span<const uint8_t> bytes;
+};
+
+// The task a run is in, as bpf_get_current_pid_tgid(), _uid_gid() and _comm() report it.
+struct TaskIdentity {
+    uint32_t pid = 0;  // the thread (the kernel's task->pid)
+    uint32_t tgid = 0; // its process
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::array<char, 16> comm{}; // TASK_COMM_LEN bytes, NUL-padded
+};
+
+// Where bpf_redirect or bpf_redirect_map sent the packet, as the kernel's bpf_redirect_info keeps
+// it for the driver: the host acts on it when the program returns XDP_REDIRECT or TC_ACT_REDIRECT.
+struct RedirectInfo {
+    uint32_t ifindex = 0;     // tgt_index: the device, or the key in map
+    uint64_t flags = 0;       // BPF_F_INGRESS, BPF_F_BROADCAST, ...
+    const Map* map = nullptr; // bpf_redirect_map's map; null for bpf_redirect
+};
+
 class RunState {
   public:
-    static constexpr size_t max_regions = 16;
+    // Room for a context's regions and one stack for each of the nested runs callbacks make.
+    static constexpr size_t max_regions = 32;
+    static constexpr size_t max_moving_regions = 4;
+
+    RunState() = default;
+    RunState(const RunState&) = delete;
+    RunState& operator=(const RunState&) = delete;
+    // A checked run that ended holding a bpf_spin_lock gives it back.
+    ~RunState();
 
     void* host = nullptr; // the embedding application's data, untouched by the VM
     uint32_t cpu = 0;     // what bpf_get_smp_processor_id() returns; per-CPU maps use it
     bool checked = false; // true in the interpreter's checked mode
 
-    // The packet that legacy LD_ABS/LD_IND read (skb program types); empty elsewhere.
+    // The packet that legacy LD_ABS/LD_IND read (skb program types); empty elsewhere. Helpers that
+    // move the packet's bounds keep it current.
     const uint8_t* packet = nullptr;
     size_t packet_len = 0;
+
+    // The run's context (what R1 holds at the start) and its program type's number (enum
+    // bpf_prog_type), as RunContext::attach sets them. Helpers that take the context read it as
+    // that type's runtime context; a checked run refuses a context argument that is not this one.
+    void* ctx = nullptr;
+    uint32_t ctx_prog_type = 0;
 
     // The maps of the program: a checked run may touch the values they handed out.
     std::span<Map* const> maps;
@@ -46,15 +88,41 @@ class RunState {
     // Callbacks (bpf_loop, bpf_for_each_map_elem): the engine running the program calls the
     // subprogram starting at instruction `target` with r1-r5 and gives back its r0. A failure
     // (fault, budget) is reported through fault().
-    using CallFn = uint64_t (*)(RunState* state, uint64_t target, uint64_t r1, uint64_t r2, uint64_t r3,
-                                uint64_t r4, uint64_t r5);
+    using CallFn = uint64_t (*)(RunState* state, uint64_t target, uint64_t r1, uint64_t r2,
+                                uint64_t r3, uint64_t r4, uint64_t r5);
     CallFn call_subprog = nullptr;
     void* engine = nullptr; // the engine's own data for call_subprog
+
+    // What the host stands in for the kernel with. Kernel memory is at addresses from
+    // 0xffff800000000000 and user memory below 0x00007ffffffff000, as on x86-64; a read of bytes
+    // no image holds faults as the kernel's nofault copies do.
+    std::span<const MemoryImage> kernel_memory;
+    std::span<const MemoryImage> user_memory;
+    // Null: no current task (the kernel's helpers then answer -EINVAL).
+    const TaskIdentity* task = nullptr;
+
+    // What the run leaves for the host: each bpf_trace_printk line (null: discarded), and the
+    // last redirect.
+    std::vector<std::string>* trace_pipe = nullptr;
+    RedirectInfo redirect;
 
     // Adds memory a checked run may access; false when the table is full.
     bool allow(const void* begin, size_t size, bool writable) {
         if (nregions_ == max_regions) return false;
         regions_[nregions_++] = {reinterpret_cast<uint64_t>(begin), size, writable};
+        return true;
+    }
+    // Regions that live for part of a run (a callback's stack, the key a callback reads): the
+    // count before adding them, then drop_regions(count) forgets them, last in first out.
+    size_t region_count() const { return nregions_; }
+    void drop_regions(size_t count) {
+        if (count < nregions_) nregions_ = count;
+    }
+    // Memory whose bounds helpers may move during the run (a packet, which bpf_xdp_adjust_head or
+    // bpf_skb_change_tail resize): *begin and *end are read at each check.
+    bool allow_moving(uint8_t* const* begin, uint8_t* const* end, bool writable) {
+        if (nmoving_ == max_moving_regions) return false;
+        moving_[nmoving_++] = {begin, end, writable};
         return true;
     }
 
@@ -63,8 +131,23 @@ class RunState {
             const auto& r = regions_[i];
             if (r.contains(addr, len) && (!write || r.writable)) return true;
         }
+        for (size_t i = 0; i < nmoving_; ++i) {
+            const auto& m = moving_[i];
+            const auto begin = reinterpret_cast<uint64_t>(*m.begin);
+            const MemoryRegion r{begin, reinterpret_cast<uint64_t>(*m.end) - begin, m.writable};
+            if (*m.end >= *m.begin && r.contains(addr, len) && (!write || r.writable)) return true;
+        }
         return map_owns(addr, len, write);
     }
+
+    // Maps a checked run may name: its own, and those a lookup in a map of maps handed out.
+    bool knows_map(const Map* map) const;
+    void note_handed_map(Map* map);
+    std::span<Map* const> handed_maps() const { return handed_maps_; }
+
+    // The bpf_spin_lock a checked run holds (one at most, as the verifier allows), so that a
+    // second lock or a stray unlock faults instead of hanging the host thread.
+    void* held_spin_lock = nullptr;
 
     // A helper that finds its arguments unusable stops the run with a message.
     void fault(std::string message) {
@@ -77,10 +160,19 @@ class RunState {
     const std::string& fault_message() const { return fault_; }
 
   private:
+    struct MovingRegion {
+        uint8_t* const* begin;
+        uint8_t* const* end;
+        bool writable;
+    };
+
     bool map_owns(uint64_t addr, uint64_t len, bool write) const; // run_state.cpp
 
     std::array<MemoryRegion, max_regions> regions_{};
     size_t nregions_ = 0;
+    std::array<MovingRegion, max_moving_regions> moving_{};
+    size_t nmoving_ = 0;
+    std::vector<Map*> handed_maps_;
     bool faulted_ = false;
     std::string fault_;
 };

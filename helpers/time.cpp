@@ -1,5 +1,5 @@
 // Clock helpers: bpf_ktime_get_ns (CLOCK_MONOTONIC), bpf_ktime_get_boot_ns (CLOCK_BOOTTIME, which
-// counts suspend), bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE).
+// counts suspend), bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC_COARSE), bpf_jiffies64.
 #include "helpers/kernel_helpers.hpp"
 
 #include <chrono>
@@ -26,6 +26,11 @@ constexpr int monotonic = CLOCK_MONOTONIC, boottime = CLOCK_BOOTTIME,
 constexpr int monotonic = 0, boottime = 0, coarse = 0;
 #endif
 
+// The tick count: Debian's CONFIG_HZ, and the kernel's INITIAL_JIFFIES (five minutes before the
+// 32-bit counter wraps) at boot.
+constexpr uint64_t hz = 250;
+constexpr uint64_t initial_jiffies = uint64_t{static_cast<uint32_t>(-300 * static_cast<int>(hz))};
+
 } // namespace
 
 uint64_t ktime_get_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
@@ -38,6 +43,10 @@ uint64_t ktime_get_boot_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, Run
 
 uint64_t ktime_get_coarse_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
     return clock_ns(coarse);
+}
+
+uint64_t jiffies64(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
+    return initial_jiffies + clock_ns(boottime) / (1'000'000'000 / hz);
 }
 
 } // namespace ebpf::helpers

@@ -1,6 +1,7 @@
 // The contract between the driver (jit.cpp) and a code generator (x86_64/, arm64/ later): a back
 // end emits one program into an asmjit CodeHolder set up for its architecture and says where the
-// entry point and each instruction's code begin; the driver places, seals and runs the code.
+// entry points (runtime.hpp) and each instruction's code begin; the driver places, seals and runs
+// the code.
 #pragma once
 
 #include "jit/jit.hpp"
@@ -13,8 +14,11 @@
 namespace ebpf::jit {
 
 struct GeneratedCode {
-    uint32_t entry_offset = 0;          // a JitEntry (runtime.hpp)
+    uint32_t entry_offset = 0;          // a JitEntry
+    uint32_t callback_entry_offset = 0; // a CallbackEntry
+    uint32_t tail_entry_offset = 0;     // where a tail call into this program lands
     std::vector<uint32_t> insn_offsets; // as JitProgram::insn_offsets()
+    std::vector<uint32_t> functions;    // first instructions of functions, ascending
 };
 
 // The generated code must be position-independent: the driver copies it to its final place.

@@ -1,5 +1,6 @@
 // The driver: picks the host's code generator, places its code in sealed executable memory, and
-// runs it, turning an early exit recorded in the run context into the interpreter's error.
+// runs it, turning an early exit recorded in the run context into the interpreter's error; the
+// cache of compiled programs that tail calls use.
 #include "jit/jit.hpp"
 
 #include "jit/backend.hpp"
@@ -9,7 +10,8 @@
 #include "jit/x86_64/backend.hpp"
 #endif
 
-#include <cstdio>
+#include <algorithm>
+#include <mutex>
 #include <string>
 
 namespace ebpf {
@@ -33,12 +35,6 @@ class FirstError : public asmjit::ErrorHandler {
     std::string text;
 };
 
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 Error asmjit_error(asmjit::Error err) {
     return Error{std::string("code generation failed: ") + asmjit::DebugUtils::errorAsString(err),
                  std::nullopt};
@@ -46,7 +42,7 @@ Error asmjit_error(asmjit::Error err) {
 
 } // namespace
 
-Result<JitProgram> jit_compile(const Program& prog, const JitOptions& options) {
+Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& options) {
     const jit::Backend generate = host_backend();
     if (!generate) return Error{"the JIT has no code generator for this host", std::nullopt};
 
@@ -69,12 +65,31 @@ Result<JitProgram> jit_compile(const Program& prog, const JitOptions& options) {
     if (auto err = memory->make_executable()) return *err;
 
     JitProgram jitted;
-    jitted.entry_ = reinterpret_cast<jit::JitEntry>(memory->data() + generated->entry_offset);
+    uint8_t* base = memory->data();
+    jitted.entry_ = reinterpret_cast<jit::JitEntry>(base + generated->entry_offset);
+    jitted.callback_entry_ =
+        reinterpret_cast<jit::CallbackEntry>(base + generated->callback_entry_offset);
+    jitted.tail_entry_ = base + generated->tail_entry_offset;
     jitted.memory_ = std::move(*memory);
     jitted.insn_offsets_ = std::move(generated->insn_offsets);
-    jitted.insns_.assign(prog.insns().begin(), prog.insns().end());
+    jitted.functions_ = std::move(generated->functions);
     jitted.helpers_ = &prog.helpers();
+    jitted.maps_.assign(prog.maps().begin(), prog.maps().end());
     return jitted;
+}
+
+Result<JitProgram> jit_compile(const Program& prog, const JitOptions& options) {
+    auto jitted = JitProgram::compile(prog, options);
+    if (!jitted) return jitted;
+    jitted->own_targets_ = std::make_shared<JitCache>(options);
+    jitted->targets_ = jitted->own_targets_.get();
+    return jitted;
+}
+
+const uint8_t* JitProgram::function_at(size_t insn) const {
+    const auto it = std::lower_bound(functions_.begin(), functions_.end(), insn);
+    if (it == functions_.end() || *it != insn) return nullptr;
+    return memory_.data() + insn_offsets_[insn];
 }
 
 Result<RunResult> JitProgram::run(const RunArgs& args, RunState& state) const {
@@ -82,21 +97,39 @@ Result<RunResult> JitProgram::run(const RunArgs& args, RunState& state) const {
         return Error{"the JIT runs in fast mode only; checked runs are the interpreter's",
                      std::nullopt};
     state.checked = false;
+    if (state.maps.empty()) state.maps = maps_;
     jit::JitRunContext ctx;
     ctx.state = &state;
+    ctx.current = this;
     ctx.helpers = helpers_;
+    state.engine = &ctx;
+    state.call_subprog = &jit::Runtime::call_subprog;
+    state.tail_call_cnt = 0;
+    state.pending_tail_call = nullptr;
     const uint64_t r0 = entry_(args.r1, args.r2, &ctx);
-    const size_t at = ctx.exit_insn;
-    switch (ctx.exit) {
-    case jit::JitExit::none: break;
-    case jit::JitExit::helper_fault: return error_at(at, state.fault_message());
-    case jit::JitExit::callx_unknown:
-        return error_at(at, "callx to r" + std::to_string(insns_[at].dst) + " = " +
-                                hex(ctx.callx_id) + ", which is no helper id");
-    case jit::JitExit::call_depth:
-        return error_at(at, "call stack is over " + std::to_string(MAX_CALL_FRAMES) + " frames");
-    }
+    state.engine = nullptr;
+    state.call_subprog = nullptr;
+    if (auto err = jit::Runtime::exit_error(ctx)) return *err;
     return RunResult{r0, 0};
+}
+
+Result<const JitProgram*> JitCache::get(const Program& prog) {
+    {
+        std::shared_lock lock(mutex_);
+        if (auto it = programs_.find(&prog); it != programs_.end()) return it->second.get();
+    }
+    std::unique_lock lock(mutex_);
+    auto& slot = programs_[&prog];
+    if (!slot) {
+        auto jitted = JitProgram::compile(prog, options_);
+        if (!jitted) {
+            programs_.erase(&prog);
+            return jitted.error();
+        }
+        jitted->targets_ = this;
+        slot = std::make_unique<JitProgram>(std::move(*jitted));
+    }
+    return slot.get();
 }
 
 } // namespace ebpf

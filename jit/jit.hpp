@@ -6,10 +6,13 @@
 //
 // What a run gives is what interpret() gives in fast mode: r0, or an error naming the instruction
 // for a helper fault, a callx to no helper, or a local call past MAX_CALL_FRAMES frames; a legacy
-// packet load (LD_ABS/LD_IND) past the packet ends the program with r0 = 0. Every frame's
-// 512-byte stack is zeroed when it is entered. Two things a verified program cannot observe
-// differ: after a helper call R1-R5 hold whatever the helper left (the kernel's ABI: the verifier
-// refuses to read them), and no instruction count is kept (insns_executed is 0).
+// packet load (LD_ABS/LD_IND) past the packet ends the program with r0 = 0. Tail calls continue
+// in the target's compiled code, in the same frame; callbacks (RunState::call_subprog) run the
+// current program's compiled subprograms. Every frame's 512-byte stack is zeroed when it is
+// entered. What a verified program cannot observe differs: after a helper call R1-R5 hold
+// whatever the helper left (the kernel's ABI: the verifier refuses to read them; a tail call's
+// target does get the R1 of the call, its context), R0 and R2-R5 start out so in a tail call's
+// target, and no instruction count is kept (insns_executed is 0).
 //
 // Layout: this driver is architecture-neutral (code memory, the run context in runtime.hpp, the
 // run/unwind protocol); the code generators live in one folder per architecture (x86_64/).
@@ -21,7 +24,10 @@
 #include "vm/program.hpp"
 
 #include <cstdint>
+#include <memory>
+#include <shared_mutex>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace ebpf {
@@ -32,6 +38,8 @@ struct JitOptions {
     // scratch register at run time, so a program cannot plant chosen bytes in executable memory.
     bool blind_constants = false;
 };
+
+class JitCache;
 
 class JitProgram {
   public:
@@ -46,22 +54,54 @@ class JitProgram {
     // For instruction i, the offset in code() of its first machine instruction (for the first
     // instruction of a function: its prologue). The second slot of an lddw has the offset of
     // what follows the lddw; entry [size] is the end of the program's code, where the
-    // out-of-line paths (entry point, early exits) begin.
+    // out-of-line paths (entry points, early exits) begin.
     std::span<const uint32_t> insn_offsets() const { return insn_offsets_; }
 
   private:
+    friend class JitCache;
+    friend struct jit::Runtime;
     friend Result<JitProgram> jit_compile(const Program&, const JitOptions&);
+    static Result<JitProgram> compile(const Program& prog, const JitOptions& options);
     JitProgram() = default;
+
+    // The code of the function starting at instruction `insn`, or null when none does.
+    const uint8_t* function_at(size_t insn) const;
 
     jit::CodeMemory memory_;
     jit::JitEntry entry_ = nullptr;
+    jit::CallbackEntry callback_entry_ = nullptr;
+    const uint8_t* tail_entry_ = nullptr; // after the first function's prologue
     std::vector<uint32_t> insn_offsets_;
-    std::vector<Insn> insns_; // for error messages that name a register
+    std::vector<uint32_t> functions_; // first instructions of functions, ascending
     const HelperRegistry* helpers_ = nullptr;
+    std::vector<Map*> maps_; // the program's, for helpers that look at RunState::maps
+    // Where tail calls find their targets' code: the cache that compiled this program, or for
+    // jit_compile's programs a cache of their own.
+    JitCache* targets_ = nullptr;
+    std::shared_ptr<JitCache> own_targets_;
 };
 
 // Compiles for the host. The program's helper registry must outlive the result (callx looks ids
-// up at run time); the Program itself need not.
+// up at run time); the Program itself need not. The programs its tail calls reach (through a
+// prog array) are compiled on first use into a cache the result owns, and must outlive it.
 Result<JitProgram> jit_compile(const Program& prog, const JitOptions& options = {});
+
+// Compiled programs by the Program they came from, each compiled on first use with the cache's
+// options; a program compiled here finds its tail calls' targets here too. Thread-safe. The
+// Programs must outlive the cache and stay where they are: they are known by address.
+class JitCache {
+  public:
+    explicit JitCache(const JitOptions& options = {}) : options_(options) {}
+    JitCache(const JitCache&) = delete;
+    JitCache& operator=(const JitCache&) = delete;
+
+    // The compiled program, valid as long as the cache.
+    Result<const JitProgram*> get(const Program& prog);
+
+  private:
+    JitOptions options_;
+    std::shared_mutex mutex_;
+    std::unordered_map<const Program*, std::unique_ptr<JitProgram>> programs_;
+};
 
 } // namespace ebpf

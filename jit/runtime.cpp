@@ -1,9 +1,23 @@
 #include "jit/runtime.hpp"
 
-namespace ebpf::jit {
+#include "jit/jit.hpp"
 
-uint64_t callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-                          JitRunContext* ctx) {
+#include <cstdio>
+#include <string>
+
+namespace ebpf::jit {
+namespace {
+
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+} // namespace
+
+uint64_t Runtime::callx(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                        JitRunContext* ctx) {
     const uint64_t id = ctx->callx_id;
     const Helper* h = id <= INT32_MAX ? ctx->helpers->find(static_cast<int32_t>(id)) : nullptr;
     if (!h) {
@@ -15,6 +29,66 @@ uint64_t callx_trampoline(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, ui
     return r0;
 }
 
+const uint8_t* Runtime::tail_call(JitRunContext* ctx) {
+    RunState& state = *ctx->state;
+    const Program* target = state.pending_tail_call;
+    state.pending_tail_call = nullptr;
+    auto jitted = ctx->current->targets_->get(*target);
+    if (!jitted) {
+        state.fault("tail call target does not compile: " + jitted.error().to_string());
+        return nullptr;
+    }
+    ctx->current = *jitted;
+    ctx->helpers = (*jitted)->helpers_;
+    return (*jitted)->tail_entry_;
+}
+
+uint64_t Runtime::call_subprog(RunState* state, uint64_t target, uint64_t r1, uint64_t r2,
+                               uint64_t r3, uint64_t r4, uint64_t r5) {
+    auto* ctx = static_cast<JitRunContext*>(state->engine);
+    const JitProgram& prog = *ctx->current;
+    const size_t size = prog.insn_offsets_.size() - 1;
+    const std::string where = "callback at insn " + std::to_string(target);
+    if (target >= size) {
+        state->fault(where + " is outside the program");
+        return 0;
+    }
+    // Callbacks the program names with BPF_PSEUDO_FUNC are functions of their own; anything else
+    // is a program the verifier would have refused.
+    const uint8_t* code = prog.function_at(static_cast<size_t>(target));
+    if (!code) {
+        state->fault(where + " is not the start of a function");
+        return 0;
+    }
+    // The callback's frame counts as one below the helper's caller, as in the interpreter; an
+    // early exit inside unwinds to the callback entry and leaves the depth to be restored here.
+    const uint32_t depth = ctx->depth;
+    ctx->callback = reinterpret_cast<uint64_t>(code);
+    ctx->depth = depth + 1;
+    const uint64_t r0 = prog.callback_entry_(r1, r2, r3, r4, r5, ctx);
+    ctx->depth = depth;
+    if (auto err = exit_error(*ctx)) {
+        ctx->exit = JitExit::none;
+        state->fault(err->to_string());
+        return 0;
+    }
+    return r0;
+}
+
+std::optional<Error> Runtime::exit_error(const JitRunContext& ctx) {
+    const size_t at = ctx.exit_insn;
+    switch (ctx.exit) {
+    case JitExit::none: return std::nullopt;
+    case JitExit::helper_fault: return error_at(at, ctx.state->fault_message());
+    case JitExit::callx_unknown:
+        return error_at(at, "callx to r" + std::to_string(ctx.callx_reg) + " = " +
+                                hex(ctx.callx_id) + ", which is no helper id");
+    case JitExit::call_depth:
+        return error_at(at, "call stack is over " + std::to_string(MAX_CALL_FRAMES) + " frames");
+    }
+    return std::nullopt;
+}
+
 const RunStateLayout& run_state_layout() {
     static const RunStateLayout layout = [] {
         const RunState probe;
@@ -22,7 +96,8 @@ const RunStateLayout& run_state_layout() {
             return static_cast<int32_t>(static_cast<const char*>(field) -
                                         reinterpret_cast<const char*>(&probe));
         };
-        return RunStateLayout{at(&probe.fault_flag()), at(&probe.packet), at(&probe.packet_len)};
+        return RunStateLayout{at(&probe.fault_flag()), at(&probe.packet), at(&probe.packet_len),
+                              at(&probe.pending_tail_call)};
     }();
     return layout;
 }

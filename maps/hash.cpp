@@ -1,6 +1,7 @@
 // BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH (kernel/bpf/hashtab.c).
 #include "maps/hash.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 
@@ -54,27 +55,78 @@ uint32_t HashMap::hash_key(const void* key) const {
     return static_cast<uint32_t>(h);
 }
 
-uint32_t HashMap::find_locked(Bucket& bucket, uint32_t hash, const void* key) const {
-    for (uint32_t i = bucket.head; i != nil; i = elems_[i].next)
-        if (elems_[i].hash == hash && std::memcmp(key_ptr(i), key, def().key_size) == 0) return i;
+void HashMap::store_key(uint32_t elem, const void* key) {
+    auto* slot = reinterpret_cast<uint64_t*>(key_ptr(elem));
+    const auto* bytes = static_cast<const uint8_t*>(key);
+    for (uint32_t off = 0; off < def().key_size; off += 8) {
+        uint64_t word = 0; // the padding past key_size stays zero
+        std::memcpy(&word, bytes + off, std::min<uint32_t>(8, def().key_size - off));
+        std::atomic_ref<uint64_t>(slot[off / 8]).store(word, std::memory_order_relaxed);
+    }
+}
+
+bool HashMap::key_equals(uint32_t elem, const void* key) const {
+    auto* slot = reinterpret_cast<uint64_t*>(key_ptr(elem));
+    const auto* bytes = static_cast<const uint8_t*>(key);
+    for (uint32_t off = 0; off < def().key_size; off += 8) {
+        uint64_t word = 0;
+        std::memcpy(&word, bytes + off, std::min<uint32_t>(8, def().key_size - off));
+        if (std::atomic_ref<uint64_t>(slot[off / 8]).load(std::memory_order_relaxed) != word)
+            return false;
+    }
+    return true;
+}
+
+uint32_t HashMap::find_locked(const Bucket& bucket, uint32_t hash, const void* key) const {
+    for (uint32_t i = bucket.head.load(std::memory_order_relaxed); i != nil;
+         i = elems_[i].next.load(std::memory_order_relaxed))
+        if (elems_[i].hash.load(std::memory_order_relaxed) == hash && key_equals(i, key)) return i;
     return nil;
 }
 
-uint32_t HashMap::find(const void* key) {
+// A reader walking the chain may be led astray by an element a writer unlinks and reuses
+// (even into a cycle); the step bound and the sequence check catch both.
+uint32_t HashMap::find(const void* key) const {
     const uint32_t hash = hash_key(key);
-    Bucket& bucket = bucket_of(hash);
-    std::lock_guard guard(bucket.lock);
-    return find_locked(bucket, hash, key);
+    const Bucket& bucket = buckets_[hash & (n_buckets_ - 1)];
+    for (;;) {
+        const uint32_t seq = bucket.seq.load(std::memory_order_acquire);
+        if (seq & 1) {
+            cpu_relax();
+            continue;
+        }
+        uint32_t found = nil;
+        uint32_t i = bucket.head.load(std::memory_order_relaxed);
+        for (uint32_t steps = 0; i != nil && steps <= def().max_entries; ++steps) {
+            if (elems_[i].hash.load(std::memory_order_relaxed) == hash && key_equals(i, key)) {
+                found = i;
+                break;
+            }
+            i = elems_[i].next.load(std::memory_order_relaxed);
+        }
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (bucket.seq.load(std::memory_order_relaxed) == seq) return found;
+    }
+}
+
+void HashMap::begin_write(Bucket& bucket) {
+    bucket.seq.store(bucket.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+}
+
+void HashMap::end_write(Bucket& bucket) {
+    bucket.seq.store(bucket.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 bool HashMap::unlink(uint32_t elem) {
-    Bucket& bucket = bucket_of(elems_[elem].hash);
+    Bucket& bucket = bucket_of(elems_[elem].hash.load(std::memory_order_relaxed));
     std::lock_guard guard(bucket.lock);
-    uint32_t* link = &bucket.head;
-    while (*link != nil && *link != elem)
-        link = &elems_[*link].next;
-    if (*link == nil) return false;
-    *link = elems_[elem].next;
+    std::atomic<uint32_t>* link = &bucket.head;
+    for (uint32_t i; (i = link->load(std::memory_order_relaxed)) != elem; link = &elems_[i].next)
+        if (i == nil) return false;
+    begin_write(bucket);
+    link->store(elems_[elem].next.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    end_write(bucket);
     return true;
 }
 
@@ -129,8 +181,8 @@ long HashMap::update_elem(const void* key, const void* value, uint64_t flags, ui
     // Taken without the bucket lock held: an LRU eviction locks the victim's bucket.
     const uint32_t fresh = alloc_elem();
     if (fresh == nil) return -kerr::e2big;
-    std::memcpy(key_ptr(fresh), key, def().key_size);
-    elems_[fresh].hash = hash;
+    store_key(fresh, key);
+    elems_[fresh].hash.store(hash, std::memory_order_relaxed);
     write_value(fresh, value, flags, cpu, true);
     long err = 0;
     bool inserted = false;
@@ -138,8 +190,11 @@ long HashMap::update_elem(const void* key, const void* value, uint64_t flags, ui
         std::lock_guard guard(bucket.lock);
         const uint32_t old = find_locked(bucket, hash, key);
         if (old == nil) {
-            elems_[fresh].next = bucket.head;
-            bucket.head = fresh;
+            begin_write(bucket);
+            elems_[fresh].next.store(bucket.head.load(std::memory_order_relaxed),
+                                     std::memory_order_relaxed);
+            bucket.head.store(fresh, std::memory_order_relaxed);
+            end_write(bucket);
             inserted = true;
         } else if (op == BPF_NOEXIST) { // another update inserted the key meanwhile
             err = -kerr::eexist;
@@ -162,14 +217,15 @@ long HashMap::delete_elem(const void* key, void* value_out) {
     uint32_t elem;
     {
         std::lock_guard guard(bucket.lock);
-        uint32_t* link = &bucket.head;
-        while (*link != nil && (elems_[*link].hash != hash ||
-                                std::memcmp(key_ptr(*link), key, def().key_size) != 0))
-            link = &elems_[*link].next;
-        elem = *link;
+        elem = find_locked(bucket, hash, key);
         if (elem == nil) return -kerr::enoent;
         if (value_out) read_value(elem, value_out);
-        *link = elems_[elem].next;
+        std::atomic<uint32_t>* link = &bucket.head;
+        while (link->load(std::memory_order_relaxed) != elem)
+            link = &elems_[link->load(std::memory_order_relaxed)].next;
+        begin_write(bucket);
+        link->store(elems_[elem].next.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        end_write(bucket);
     }
     free_elem(elem);
     return 0;
@@ -237,8 +293,9 @@ long HashMap::get_next_key(const void* key, void* next_key) {
         std::lock_guard guard(bucket.lock);
         const uint32_t elem = find_locked(bucket, hash, key);
         if (elem != nil) {
-            if (elems_[elem].next != nil) {
-                std::memcpy(next_key, key_ptr(elems_[elem].next), def().key_size);
+            const uint32_t next = elems_[elem].next.load(std::memory_order_relaxed);
+            if (next != nil) {
+                std::memcpy(next_key, key_ptr(next), def().key_size);
                 return 0;
             }
             first_bucket = (hash & (n_buckets_ - 1)) + 1;
@@ -246,8 +303,9 @@ long HashMap::get_next_key(const void* key, void* next_key) {
     }
     for (uint32_t i = first_bucket; i < n_buckets_; ++i) {
         std::lock_guard guard(buckets_[i].lock);
-        if (buckets_[i].head != nil) {
-            std::memcpy(next_key, key_ptr(buckets_[i].head), def().key_size);
+        const uint32_t head = buckets_[i].head.load(std::memory_order_relaxed);
+        if (head != nil) {
+            std::memcpy(next_key, key_ptr(head), def().key_size);
             return 0;
         }
     }

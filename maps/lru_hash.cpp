@@ -6,7 +6,7 @@
 // element referenced (a byte store, as the kernel's bpf_lru_node_set_ref); eviction walks from
 // the tail and gives each referenced element a second chance (moved to the head, mark cleared),
 // so the element evicted is the oldest one not used since. Writers (update, delete) take the
-// list's lock for the whole operation, then bucket locks; lookups take only their bucket's lock.
+// list's lock for the whole operation, then bucket locks; lookups take no lock, as in HashMap.
 #include "maps/hash.hpp"
 
 namespace ebpf {

@@ -4,6 +4,7 @@
 
 #include "maps/map_impl.hpp"
 
+#include <iterator>
 #include <new>
 
 namespace ebpf {
@@ -65,7 +66,6 @@ const char* kerr::name(long err) {
     case eagain: return "EAGAIN";
     case enomem: return "ENOMEM";
     case eacces: return "EACCES";
-    case ebusy: return "EBUSY";
     case eexist: return "EEXIST";
     case einval: return "EINVAL";
     case enospc: return "ENOSPC";

@@ -5,16 +5,14 @@
 // In the kernel a slot holds a perf event that user space opened and stored by fd, typically
 // one per CPU, and bpf_perf_event_output works only from the CPU its event is on. This VM has
 // no perf events: every slot below ncpus is open from the start, slot i as an event on CPU i,
-// with a buffer of buffer_size bytes (as perf_buffer's mmap ring). Records are accounted as the
-// kernel lays out PERF_RECORD_SAMPLE with PERF_SAMPLE_RAW: 8-byte header, u32 size, the data,
-// rounded up to 8 bytes; a record that does not fit is lost (-ENOSPC) and counted.
+// with a ring of buffer_size bytes (as perf_buffer's mmap ring). A record takes the room the
+// kernel's PERF_RECORD_SAMPLE with PERF_SAMPLE_RAW takes: 8-byte header, u32 size, the data,
+// rounded up to 8 bytes; one that does not fit is lost (-ENOSPC) and counted.
 #pragma once
 
 #include "maps/map_impl.hpp"
 
 #include <atomic>
-#include <deque>
-#include <mutex>
 #include <vector>
 
 namespace ebpf {
@@ -45,11 +43,15 @@ class PerfEventArrayMap final : public Map {
     long get_next_key(const void* key, void* next_key) override;
 
   private:
+    // A byte ring as perf's: each record its u32 size, then the data, in record_size() bytes.
     struct Buffer {
-        std::mutex lock;
-        std::deque<std::vector<uint8_t>> records;
-        uint64_t used = 0;
+        SpinLock lock;
+        std::unique_ptr<uint8_t[]> ring;
+        uint64_t head = 0, tail = 0; // bytes written and read since the start
         uint64_t lost = 0;
+
+        void write(uint64_t pos, const void* src, uint64_t n);
+        void read(uint64_t pos, void* dst, uint64_t n) const;
     };
 
     std::unique_ptr<std::atomic<bool>[]> open_;

@@ -73,7 +73,7 @@ long RingBufMap::output(const void* data, uint64_t size, uint64_t flags) {
     if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -kerr::einval;
     void* sample = reserve(size, 0);
     if (!sample) return -kerr::eagain;
-    std::memcpy(sample, data, size);
+    if (size) std::memcpy(sample, data, size); // data may be null when size is 0
     commit(sample, false);
     return 0;
 }

@@ -42,6 +42,16 @@ const Compatible& compatible_types(ArgType arg) {
     static const Compatible stack{{{RegType::ptr_to_stack, 0}}};
     static const Compatible ringbuf{{{RegType::ptr_to_mem, MEM_RINGBUF}}};
     static const Compatible map_value{{{RegType::ptr_to_map_value, 0}}};
+    static const Compatible sock{{{RegType::ptr_to_sock_common, 0},
+                                  {RegType::ptr_to_socket, 0},
+                                  {RegType::ptr_to_tcp_sock, 0},
+                                  {RegType::ptr_to_xdp_sock, 0}}};
+    static const Compatible btf_id_sock{{{RegType::ptr_to_sock_common, 0},
+                                         {RegType::ptr_to_socket, 0},
+                                         {RegType::ptr_to_tcp_sock, 0},
+                                         {RegType::ptr_to_xdp_sock, 0},
+                                         {RegType::ptr_to_btf_id, 0},
+                                         {RegType::ptr_to_btf_id, PTR_TRUSTED}}};
     switch (arg) {
     case ArgType::ptr_to_map_key:
     case ArgType::ptr_to_map_value:
@@ -63,6 +73,8 @@ const Compatible& compatible_types(ArgType arg) {
     case ArgType::ptr_to_spin_lock:
     case ArgType::ptr_to_const_str:
     case ArgType::ptr_to_timer: return map_value;
+    case ArgType::ptr_to_sock_common: return sock;
+    case ArgType::ptr_to_btf_id_sock_common: return btf_id_sock;
     }
     return scalar;
 }
@@ -177,6 +189,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     RegState map_arg;
     uint32_t alloc_size = 0;
     uint32_t release_ref = 0;
+    uint32_t arg_ref = 0; // the reference an argument holds, for casts
     for (uint32_t i = 0; i < 5; ++i) {
         const ArgType arg = fn->args[i];
         if (arg == ArgType::dontcare) break;
@@ -206,6 +219,17 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
             }
             if (reg.type == RegType::ptr_to_ctx)
                 if (int err = check_ptr_off_reg(reg, regno)) return err;
+        }
+        if (reg.ref_obj_id) arg_ref = reg.ref_obj_id;
+        const bool releases = fn->ref == RefKind::release &&
+                              (arg == ArgType::ptr_to_ringbuf_mem || arg == ArgType::ptr_to_btf_id_sock_common);
+        if (releases) {
+            if (!reg.ref_obj_id && !register_is_null(reg))
+                return reject(-EINVAL_, "R%u must be referenced when passed to release function", regno);
+            if (reg.off)
+                return reject(-EINVAL_, "R%u must have zero offset when passed to release func or trusted arg to kfunc",
+                              regno);
+            release_ref = reg.ref_obj_id;
         }
         switch (arg) {
         case ArgType::const_map_ptr:
@@ -302,18 +326,34 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
         r0.inner_map = map_reg && map_reg->inner_map;
         r0.id = ++id_gen_;
         break;
-    case RetType::ptr_to_ringbuf_mem_or_null: {
+    case RetType::ptr_to_ringbuf_mem_or_null:
         mark_unknown(r0);
         mark_known_zero(r0);
         r0.type = RegType::ptr_to_mem;
         r0.flags = PTR_MAYBE_NULL | MEM_RINGBUF;
         r0.mem_size = alloc_size;
-        const uint32_t id = ++id_gen_;
-        r0.id = id;
-        r0.ref_obj_id = id;
-        cur_.refs.push_back(RefState{id, static_cast<int>(insn_idx)});
+        r0.id = ++id_gen_;
+        break;
+    case RetType::ptr_to_socket_or_null:
+    case RetType::ptr_to_sock_common_or_null:
+    case RetType::ptr_to_tcp_sock_or_null:
+    case RetType::ptr_to_btf_id_or_null:
+        mark_unknown(r0);
+        mark_known_zero(r0);
+        r0.type = fn->ret == RetType::ptr_to_socket_or_null       ? RegType::ptr_to_socket
+                  : fn->ret == RetType::ptr_to_sock_common_or_null ? RegType::ptr_to_sock_common
+                  : fn->ret == RetType::ptr_to_tcp_sock_or_null    ? RegType::ptr_to_tcp_sock
+                                                                    : RegType::ptr_to_btf_id;
+        r0.flags = PTR_MAYBE_NULL;
+        r0.id = ++id_gen_;
         break;
     }
+    if (fn->ref == RefKind::acquire) {
+        // The new reference's id doubles as the null-check id.
+        r0.id = r0.ref_obj_id = ++id_gen_;
+        cur_.refs.push_back(RefState{r0.id, static_cast<int>(insn_idx)});
+    } else if (fn->ref == RefKind::cast) {
+        r0.ref_obj_id = arg_ref;
     }
     return 0;
 }

@@ -107,11 +107,16 @@ class Env {
     int check_max_stack_depth();
     int check_func_call(const Insn& insn, uint32_t& insn_idx);
 
+    // --- liveness.cpp ---
+    void compute_live_registers();
+    std::vector<uint16_t> live_in_; // per instruction: registers read before being written
+
     // --- prune.cpp ---
     // 1: the current state is covered by an explored one (stop this path); 0: go on; <0 error.
     int is_state_visited(uint32_t insn_idx);
     void update_branch_counts(std::shared_ptr<StateNode> node);
-    bool states_equal(const VerifierState& old, const VerifierState& cur, bool exact) const;
+    bool states_equal(const VerifierState& old, const VerifierState& cur, uint32_t insn_idx) const;
+    bool states_identical(const VerifierState& a, const VerifierState& b, uint32_t insn_idx) const;
 
     Insns insns_;
     VerifierOptions opts_;
@@ -121,7 +126,9 @@ class Env {
     std::vector<Subprog> subprogs_; // sorted by start; a final entry at insn count
     std::vector<bool> prune_point_;
     std::vector<InsnAux> aux_;
-    std::vector<std::vector<std::shared_ptr<StateNode>>> explored_;
+    // Checkpoints per instruction: those whose paths are still being explored (loops may come
+    // back to them) and those finished (they prune).
+    std::vector<std::vector<std::shared_ptr<StateNode>>> active_, done_;
     uint64_t jmps_processed_ = 0, prev_jmps_processed_ = 0, prev_insn_processed_ = 0;
     uint32_t id_gen_ = 0;
     std::vector<PendingBranch> branches_;

@@ -32,6 +32,37 @@ bool is_sk_pointer(RegType t) {
            t == RegType::ptr_to_tcp_sock || t == RegType::ptr_to_xdp_sock;
 }
 
+// The fields of struct bpf_sock, bpf_sock common to all sockets, and struct bpf_tcp_sock that a
+// program may read (bpf_sock_is_valid_access and its kin in net/core/filter.c).
+bool sock_field_ok(int off, int size) {
+    constexpr int sizeof_bpf_sock = 80;
+    if (off < 0 || off >= sizeof_bpf_sock || off % size != 0) return false;
+    auto narrow_ok = [&](int field) { return size <= field && (size & (size - 1)) == 0; };
+    if (off == 0 || off == 16 || off == 20) return size == 4;     // bound_dev_if, mark, priority
+    if (off >= 48 && off < 52) {                                  // dst_port: a __be16 and a hole
+        if (off >= 50) return false;
+        return size == 4 ? off == 48 : narrow_ok(2);
+    }
+    // family, type, protocol, src_ip4, src_ip6, src_port, dst_ip4, dst_ip6, state,
+    // rx_queue_mapping: u32 fields that allow narrow loads.
+    return narrow_ok(4);
+}
+
+bool sock_access_ok(RegType type, int off, int size) {
+    switch (type) {
+    case RegType::ptr_to_sock_common:
+        if (off >= 8 && off < 24) return false; // type .. priority are not in sock_common
+        return sock_field_ok(off, size);
+    case RegType::ptr_to_socket: return sock_field_ok(off, size);
+    case RegType::ptr_to_tcp_sock:
+        if (off < 0 || off >= 112 || off % size != 0) return false;
+        if (off == 80 || off == 88) return size == 8; // bytes_received, bytes_acked
+        return size == 4;
+    case RegType::ptr_to_xdp_sock: return off == 0 && size == 4; // queue_id
+    default: return false;
+    }
+}
+
 } // namespace
 
 int Env::check_mem_access(uint32_t insn_idx, uint32_t regno, int off, int size, bool write,
@@ -212,9 +243,16 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
         if (!write && value_regno >= 0) mark_unknown(regs[value_regno]);
         break;
     default:
-        if (is_sk_pointer(reg.type) && write)
-            return reject(-EACCES_, "R%u cannot write into %s", regno, reg_type_str(reg).c_str());
-        return reject(-EACCES_, "R%u invalid mem access '%s'", regno, reg_type_str(reg).c_str());
+        if (!is_sk_pointer(reg.type))
+            return reject(-EACCES_, "R%u invalid mem access '%s'", regno, reg_type_str(reg).c_str());
+        if (write) return reject(-EACCES_, "R%u cannot write into %s", regno, reg_type_str(reg).c_str());
+        if (reg.smin < 0)
+            return reject(-EACCES_, "R%u min value is negative, either use unsigned index or do a if (index >=0) check.",
+                          regno);
+        if (!sock_access_ok(reg.type, off, size))
+            return reject(-EACCES_, "R%u invalid %s access off=%d size=%d", regno, reg_type_str(reg).c_str(), off, size);
+        if (value_regno >= 0) mark_unknown(regs[value_regno]);
+        break;
     }
 
     if (size < 8 && value_regno >= 0 && !write && regs[value_regno].type == RegType::scalar) {

@@ -27,17 +27,15 @@ struct IdMap {
     }
 };
 
-bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, bool exact) {
-    if (exact) {
-        if (old.type != cur.type || old.flags != cur.flags) return false;
-        return old.type == RegType::not_init ||
-               (old.var_off == cur.var_off && old.off == cur.off && old.smin == cur.smin &&
-                old.smax == cur.smax && old.umin == cur.umin && old.umax == cur.umax &&
-                old.s32_min == cur.s32_min && old.s32_max == cur.s32_max &&
-                old.u32_min == cur.u32_min && old.u32_max == cur.u32_max && old.map == cur.map &&
-                old.range == cur.range && old.frameno == cur.frameno && ids.check(old.id, cur.id) &&
-                ids.check(old.ref_obj_id, cur.ref_obj_id));
-    }
+bool regs_identical(const RegState& a, const RegState& b) {
+    return a.type == b.type && a.flags == b.flags && a.off == b.off && a.range == b.range && a.map == b.map &&
+           a.inner_map == b.inner_map && a.frameno == b.frameno && a.mem_size == b.mem_size &&
+           a.subprog == b.subprog && a.var_off == b.var_off && a.smin == b.smin && a.smax == b.smax &&
+           a.umin == b.umin && a.umax == b.umax && a.s32_min == b.s32_min && a.s32_max == b.s32_max &&
+           a.u32_min == b.u32_min && a.u32_max == b.u32_max;
+}
+
+bool regsafe(const RegState& old, const RegState& cur, IdMap& ids) {
     if (old.type == RegType::not_init) return true; // the explored path never read it
     if (cur.type == RegType::not_init) return false;
     if (old.type != cur.type || old.flags != cur.flags) return false;
@@ -53,7 +51,7 @@ bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, bool exact) {
         if (!ids.check(old.id, cur.id)) return false;
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);
     default:
-        if (old.map != cur.map || old.off != cur.off || old.frameno != cur.frameno ||
+        if (old.map != cur.map || old.inner_map != cur.inner_map || old.off != cur.off || old.frameno != cur.frameno ||
             old.mem_size != cur.mem_size || old.subprog != cur.subprog)
             return false;
         if (!ids.check(old.id, cur.id) || !ids.check(old.ref_obj_id, cur.ref_obj_id)) return false;
@@ -61,37 +59,48 @@ bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, bool exact) {
     }
 }
 
-bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool exact,
-               bool privileged) {
+bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool privileged) {
     for (size_t i = 0; i < old.stack.size(); ++i) {
         const StackSlot& o = old.stack[i];
         const StackSlot* c = i < cur.stack.size() ? &cur.stack[i] : nullptr;
         for (size_t b = 0; b < 8; ++b) {
             const SlotType ot = o.slot_type[b];
             const SlotType ct = c ? c->slot_type[b] : SlotType::invalid;
-            if (exact) {
-                if (ot != ct) return false;
-                continue;
-            }
             if (ot == SlotType::invalid) continue;
             if (ot == SlotType::misc && (ct != SlotType::invalid || privileged)) continue;
             if (ot != ct) return false;
         }
-        if (o.slot_type[7] == SlotType::spill &&
-            !regsafe(o.spilled_ptr, c->spilled_ptr, ids, exact))
+        if (o.slot_type[7] == SlotType::spill && !regsafe(o.spilled_ptr, c->spilled_ptr, ids))
             return false;
-    }
-    if (exact && cur.stack.size() > old.stack.size()) {
-        for (size_t i = old.stack.size(); i < cur.stack.size(); ++i)
-            for (auto t : cur.stack[i].slot_type)
-                if (t != SlotType::invalid) return false;
     }
     return true;
 }
 
 } // namespace
 
-bool Env::states_equal(const VerifierState& old, const VerifierState& cur, bool exact) const {
+bool Env::states_identical(const VerifierState& a, const VerifierState& b, uint32_t insn_idx) const {
+    if (a.curframe != b.curframe || a.refs.size() != b.refs.size()) return false;
+    for (size_t f = 0; f <= a.curframe; ++f) {
+        const FuncState& x = *a.frames[f];
+        const FuncState& y = *b.frames[f];
+        if (x.callsite != y.callsite) return false;
+        const uint32_t at = f == a.curframe ? insn_idx : static_cast<uint32_t>(a.frames[f + 1]->callsite) + 1;
+        const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
+        for (int r = 0; r < MAX_BPF_REG; ++r)
+            if ((live >> r & 1) && !regs_identical(x.regs[r], y.regs[r])) return false;
+        const size_t slots = std::max(x.stack.size(), y.stack.size());
+        for (size_t i = 0; i < slots; ++i) {
+            const StackSlot empty{};
+            const StackSlot& p = i < x.stack.size() ? x.stack[i] : empty;
+            const StackSlot& q = i < y.stack.size() ? y.stack[i] : empty;
+            if (p.slot_type != q.slot_type) return false;
+            if (p.slot_type[7] == SlotType::spill && !regs_identical(p.spilled_ptr, q.spilled_ptr)) return false;
+        }
+    }
+    return true;
+}
+
+bool Env::states_equal(const VerifierState& old, const VerifierState& cur, uint32_t insn_idx) const {
     if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id)
         return false;
     if (old.refs.size() != cur.refs.size()) return false;
@@ -102,31 +111,42 @@ bool Env::states_equal(const VerifierState& old, const VerifierState& cur, bool 
         const FuncState& o = *old.frames[f];
         const FuncState& c = *cur.frames[f];
         if (o.callsite != c.callsite) return false;
+        // A frame below the current one resumes after its call instruction.
+        const uint32_t at = f == old.curframe ? insn_idx : static_cast<uint32_t>(old.frames[f + 1]->callsite) + 1;
+        const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
         for (int r = 0; r < MAX_BPF_REG; ++r)
-            if (!regsafe(o.regs[r], c.regs[r], ids, exact)) return false;
-        if (!stacksafe(o, c, ids, exact, opts_.privileged)) return false;
+            if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids)) return false;
+        if (!stacksafe(o, c, ids, opts_.privileged)) return false;
     }
     return true;
 }
 
 int Env::is_state_visited(uint32_t insn_idx) {
-    auto& list = explored_[insn_idx];
-    bool add_new_state = true;
-    for (const auto& node : list) {
-        if (node->branches) {
-            // Still on the current path: a loop. Coming back unchanged never ends.
-            if (states_equal(node->state, cur_, true)) {
-                verbose("infinite loop detected at insn %u\n", insn_idx);
-                verbose("cur state:%s\n", state_str(cur_).c_str());
-                return reject(-EINVAL_, "old state:%s", state_str(node->state).c_str());
-            }
-            // Loop iterations differ; checkpointing every one would not help pruning.
-            if (jmps_processed_ - prev_jmps_processed_ < 20 &&
-                insn_processed_ - prev_insn_processed_ < 100)
-                add_new_state = false;
-            continue;
+    // Checkpoints every few jumps are enough for pruning (the kernel's heuristic).
+    bool add_new_state = jmps_processed_ - prev_jmps_processed_ >= 2 && insn_processed_ - prev_insn_processed_ >= 8;
+    // States still on the current path: coming back to one unchanged is a loop that never ends.
+    // Only the newest few are compared, so a long loop costs linear time; one whose states
+    // repeat with a longer period still ends at the complexity limit.
+    auto& active = active_[insn_idx];
+    for (size_t k = active.size(), n = 0; k-- > 0 && n < 64; ++n) {
+        if (states_identical(active[k]->state, cur_, insn_idx)) {
+            verbose("infinite loop detected at insn %u\n", insn_idx);
+            verbose("cur state:%s\n", state_str(cur_).c_str());
+            return reject(-EINVAL_, "old state:%s", state_str(active[k]->state).c_str());
         }
-        if (states_equal(node->state, cur_, false)) return 1;
+    }
+    // Loop iterations differ; checkpointing every one would not help pruning.
+    if (!active.empty() && jmps_processed_ - prev_jmps_processed_ < 20 && insn_processed_ - prev_insn_processed_ < 100)
+        add_new_state = false;
+    auto& done = done_[insn_idx];
+    for (size_t k = done.size(); k-- > 0;) {
+        StateNode& node = *done[k];
+        if (states_equal(node.state, cur_, insn_idx)) {
+            node.hit_cnt++;
+            return 1;
+        }
+        // A state that keeps missing costs time on every visit: drop it.
+        if (++node.miss_cnt > node.hit_cnt * 3 + 3) done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
     }
     if (!add_new_state) return 0;
     prev_jmps_processed_ = jmps_processed_;
@@ -136,11 +156,10 @@ int Env::is_state_visited(uint32_t insn_idx) {
     node->insn_idx = insn_idx;
     node->branches = 1;
     cur_.parent = node;
-    list.push_back(node);
+    active.push_back(node);
     ++total_states_;
     peak_states_ = total_states_; // explored states are kept until the end
-    max_states_per_insn_ =
-        std::max<uint32_t>(max_states_per_insn_, static_cast<uint32_t>(list.size()));
+    max_states_per_insn_ = std::max<uint32_t>(max_states_per_insn_, static_cast<uint32_t>(active.size() + done.size()));
     return 0;
 }
 

@@ -74,6 +74,7 @@ struct StateNode {
     VerifierState state;
     uint32_t insn_idx = 0;
     uint32_t branches = 1;
+    uint32_t hit_cnt = 0, miss_cnt = 0; // states that keep missing are dropped
 };
 
 } // namespace ebpf::verifier

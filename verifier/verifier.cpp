@@ -7,7 +7,8 @@ namespace ebpf::verifier {
 
 Env::Env(Insns insns, const VerifierOptions& options) : insns_(insns), opts_(options) {
     aux_.resize(insns.size());
-    explored_.resize(insns.size());
+    active_.resize(insns.size());
+    done_.resize(insns.size());
     prune_point_.assign(insns.size(), false);
 }
 
@@ -62,6 +63,7 @@ VerifierResult Env::run() {
     if (!err) err = check_subprogs();
     if (!err) err = resolve_pseudo_ldimm64();
     if (!err) err = check_cfg();
+    if (!err) compute_live_registers();
     if (!err) err = do_check();
     if (!err) err = check_max_stack_depth();
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -95,6 +95,14 @@ Result<RunResult> run(Engine& eng, uint32_t start, const uint64_t (&in)[5], RunS
     reg[10] = stack_hi;
     // Zeroed so that no host data can leak through a frame's uninitialised stack.
     std::memset(stack + sizeof stack - MAX_BPF_STACK, 0, MAX_BPF_STACK);
+    // Helpers see this run's stack as memory the program may hand them (bpf_loop's context, a
+    // %s string, a checked run's pointer arguments) until the run returns.
+    struct StackRegion {
+        RunState& state;
+        size_t regions = state.region_count();
+        ~StackRegion() { state.drop_regions(regions); }
+    } stack_region{state};
+    state.allow(stack, sizeof stack, true);
 
     const Program* prog = eng.prog;
     const Slot* base = prog->slots().data();

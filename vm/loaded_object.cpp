@@ -59,12 +59,15 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf, const std:
         obj.maps_.push_back(*map);
         obj.map_ptrs_.push_back(map->get());
     }
+    if (options.maps_created)
+        if (auto err = options.maps_created(obj)) return *err;
     for (auto& ps : spec->programs) {
         LoadedProgram lp;
         lp.name = ps.name;
         lp.section = ps.section;
         lp.type = ps.type == ProgType::unspec && options.type ? *options.type : ps.type;
         lp.insns = std::move(ps.insns);
+        lp.func_info = std::move(ps.func_info);
         lp.line_info = std::move(ps.line_info);
         obj.programs_.push_back(std::move(lp));
         if (auto err = prepare(obj.programs_.back(), obj.map_ptrs_, vm, options)) return *err;
@@ -90,6 +93,21 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf, const std:
     return obj;
 }
 
+Result<LoadedObject> LoadedObject::from_insns(std::vector<Insn> insns, const std::string& name,
+                                             const Vm& vm, const ObjectOptions& options) {
+    LoadedObject obj;
+    obj.vm_ = &vm;
+    if (options.maps_created)
+        if (auto err = options.maps_created(obj)) return *err;
+    LoadedProgram lp;
+    lp.name = name;
+    lp.type = options.type.value_or(ProgType::unspec);
+    lp.insns = std::move(insns);
+    obj.programs_.push_back(std::move(lp));
+    if (auto err = prepare(obj.programs_.back(), obj.map_ptrs_, vm, options)) return *err;
+    return obj;
+}
+
 std::shared_ptr<Map> LoadedObject::map(std::string_view name) const {
     for (size_t i = 0; i < maps_.size(); ++i)
         if (map_specs_[i].def.name == name) return maps_[i];
@@ -108,11 +126,14 @@ Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx, 
     state.host = options.host;
     state.cpu = options.cpu;
     state.maps = map_ptrs_;
+    state.trace_pipe = options.trace_pipe;
+    state.task = options.task;
     if (auto err = ctx.attach(state)) return *err;
     RunArgs args;
     args.r1 = reinterpret_cast<uint64_t>(ctx.ctx());
     args.mode = prog.verified ? options.mode : Mode::checked;
     args.insn_budget = options.insn_budget;
+    if (options.engine && args.mode == Mode::fast) return options.engine(args, state);
     return vm_->run(*prog.program, args, state);
 }
 

@@ -15,6 +15,7 @@
 #include "vm/vm.hpp"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,11 +24,16 @@
 
 namespace ebpf {
 
+class LoadedObject;
+
 struct ObjectOptions {
     uint32_t ncpus = 1;            // per-CPU map slots
     bool verify = true;            // false: run unverified programs in checked mode only
     int log_level = 0;             // the verifier's
     std::optional<ProgType> type;  // for programs whose section names no known type
+    // Called once the maps exist, before any program is verified: where a host sets global data
+    // the verifier reads as constants (.rodata), as a libbpf skeleton does before load.
+    std::function<Status(const LoadedObject&)> maps_created;
 };
 
 struct LoadedProgram {
@@ -37,6 +43,7 @@ struct LoadedProgram {
     std::vector<Insn> insns;          // as linked by the loader (before rewriting)
     VerifierResult verdict;           // the verifier's verdict, log and statistics
     std::optional<Program> program;   // absent when the verifier refused it
+    std::vector<FuncInfo> func_info;
     std::vector<LineInfo> line_info;
     bool verified = false;            // false: only checked-mode runs are allowed
 };
@@ -46,12 +53,20 @@ struct RunOptions {
     uint32_t cpu = 0;
     uint64_t insn_budget = 10'000'000;
     void* host = nullptr;
+    std::vector<std::string>* trace_pipe = nullptr; // receives the bpf_trace_printk lines
+    const TaskIdentity* task = nullptr;              // the current task helpers report
+    // Runs a verified program in fast mode instead of the interpreter when set: the JIT's
+    // compiled code (jit/ builds on vm/, so it comes in as a function).
+    std::function<Result<RunResult>(const RunArgs&, RunState&)> engine;
 };
 
 class LoadedObject {
   public:
     static Result<LoadedObject> open(std::span<const uint8_t> elf, const std::string& object_name, const Vm& vm,
                                      const ObjectOptions& options = {});
+    // One program from raw instructions (no maps, no BTF), of options.type, named `name`.
+    static Result<LoadedObject> from_insns(std::vector<Insn> insns, const std::string& name,
+                                           const Vm& vm, const ObjectOptions& options);
 
     const std::vector<MapSpec>& map_specs() const { return map_specs_; }
     const std::vector<std::shared_ptr<Map>>& maps() const { return maps_; }

@@ -1,9 +1,12 @@
 #include "vm/vm.hpp"
 
+#include "vm/progtypes/progtype_helpers.hpp"
+
 namespace ebpf {
 
 Vm::Vm() : helpers_(std::make_unique<HelperRegistry>()) {
     register_kernel_helpers(*helpers_);
+    register_progtype_helpers(*helpers_);
 }
 
 void Vm::register_helper(int32_t id, std::string name, HelperFn fn) {
@@ -22,6 +25,7 @@ Result<uint64_t> Vm::run(const Program& prog, std::span<uint8_t> memory, Mode mo
     args.mode = mode;
     args.r1 = memory.empty() ? 0 : reinterpret_cast<uint64_t>(memory.data());
     args.r2 = memory.size();
+    state.ctx = memory.empty() ? nullptr : memory.data();
     if (!memory.empty()) state.allow(memory.data(), memory.size(), true);
     auto result = interpret(prog, args, state);
     if (!result) return result.error();

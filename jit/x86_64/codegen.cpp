@@ -67,19 +67,26 @@ Result<GeneratedCode> Codegen::generate() {
     const size_t n = slots.size();
 
     // Labels for every jump target and function entry first: backward jumps need them bound.
-    functions_[0] = a_.newLabel();
-    targets_[0] = a_.newLabel();
+    // Functions start at 0, at local calls' targets and at callbacks (BPF_PSEUDO_FUNC).
+    const auto add_function = [&](size_t t) {
+        if (!functions_[t].isValid()) functions_[t] = a_.newLabel();
+        if (!targets_[t].isValid()) targets_[t] = a_.newLabel();
+    };
+    add_function(0);
     for (size_t i = 0; i < n; ++i) {
         const Slot& s = slots[i];
         if (s.op == Op::call_kfunc) return error_at(i, "kernel function calls are not supported");
         const auto t = static_cast<size_t>(s.off);
-        if (s.op == Op::call_local && !functions_[t].isValid()) functions_[t] = a_.newLabel();
-        if ((s.op == Op::call_local || is_jump(s.op)) && !targets_[t].isValid())
-            targets_[t] = a_.newLabel();
-        if (s.op == Op::lddw) ++i;
+        if (s.op == Op::call_local) add_function(t);
+        if (is_jump(s.op) && !targets_[t].isValid()) targets_[t] = a_.newLabel();
+        if (s.op == Op::lddw) {
+            if (s.src == BPF_PSEUDO_FUNC && s.imm < n) add_function(static_cast<size_t>(s.imm));
+            ++i;
+        }
     }
     unwind_ = a_.newLabel();
     packet_oob_ = a_.newLabel();
+    tail_call_ = a_.newLabel();
 
     GeneratedCode out;
     out.insn_offsets.resize(n + 1);
@@ -91,8 +98,10 @@ Result<GeneratedCode> Codegen::generate() {
             // does in the interpreter.
             if (falls_through) a_.jmp(targets_[i]);
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
+            out.functions.push_back(static_cast<uint32_t>(i));
             a_.bind(functions_[i]);
             emit_prologue();
+            if (i == 0) out.tail_entry_offset = static_cast<uint32_t>(a_.offset());
         } else {
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
         }
@@ -102,7 +111,7 @@ Result<GeneratedCode> Codegen::generate() {
         if (s.op == Op::lddw) out.insn_offsets[++i] = static_cast<uint32_t>(a_.offset());
     }
     out.insn_offsets[n] = static_cast<uint32_t>(a_.offset());
-    out.entry_offset = emit_entry();
+    emit_entries(out);
     emit_early_exits();
     return out;
 }
@@ -179,23 +188,37 @@ void Codegen::emit_lddw(const Slot& s) {
     a_.xor_(dst, scratch);
 }
 
+// R1-R5 are already where System V wants them; the RunState goes sixth.
 void Codegen::emit_call_helper(size_t i, const Slot& s) {
-    constexpr size_t state = offsetof(JitRunContext, state);
-    a_.mov(scratch3, ctx_field(state, 8));
+    a_.mov(ctx_field(offsetof(JitRunContext, tail_r1), 8), bpf_reg(BPF_REG_1));
+    a_.mov(scratch3, ctx_field(offsetof(JitRunContext, state), 8));
     a_.mov(x86::rax, Imm(s.imm)); // the HelperFn; rax receives R0 anyway
     a_.call(x86::rax);
-    a_.mov(scratch2, ctx_field(state, 8));
+    a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
     a_.cmp(x86::byte_ptr(scratch2, run_state_layout().fault_flag), Imm(0));
     a_.jne(early_exit(i, JitExit::helper_fault));
+    emit_after_call(i);
 }
 
 void Codegen::emit_callx(size_t i, const Slot& s) {
+    a_.mov(ctx_field(offsetof(JitRunContext, tail_r1), 8), bpf_reg(BPF_REG_1));
     a_.mov(ctx_field(offsetof(JitRunContext, callx_id), 8), bpf_reg(s.dst));
+    a_.mov(ctx_field(offsetof(JitRunContext, callx_reg), 1), Imm(s.dst));
     a_.mov(scratch3, ctx_reg);
-    a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(&callx_trampoline)));
+    a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(&Runtime::callx)));
     a_.call(x86::rax);
     a_.cmp(ctx_field(offsetof(JitRunContext, exit), 4), Imm(0));
     a_.jne(early_exit(i, JitExit::none));
+    a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
+    emit_after_call(i);
+}
+
+// After a helper that did not fault (its RunState in r11): a tail call it asked for.
+void Codegen::emit_after_call(size_t i) {
+    const Label tail = a_.newLabel();
+    tail_calls_.push_back({tail, static_cast<uint32_t>(i)});
+    a_.cmp(x86::qword_ptr(scratch2, run_state_layout().pending_tail_call), Imm(0));
+    a_.jne(tail);
 }
 
 void Codegen::emit_call_local(size_t i, const Slot& s) {
@@ -207,40 +230,73 @@ void Codegen::emit_call_local(size_t i, const Slot& s) {
     a_.dec(depth);
 }
 
-// JitEntry: saves what the host expects kept, pins the context, clears the registers the program
-// may read uninitialised, and calls the body; early exits come back through unwind_.
-uint32_t Codegen::emit_entry() {
-    const auto at = static_cast<uint32_t>(a_.offset());
-    for (const x86::Gp& r : host_saved)
-        a_.push(r);
-    a_.sub(x86::rsp, Imm(8)); // six pushes after the return address: realign to 16
-    a_.mov(ctx_reg, x86::rdx);
-    a_.mov(ctx_field(offsetof(JitRunContext, host_sp), 8), x86::rsp);
+// The entry points (see codegen.hpp). Early exits come back through unwind_ to `done`, which
+// pops what either entry pushed.
+void Codegen::emit_entries(GeneratedCode& out) {
+    const x86::Mem host_sp = ctx_field(offsetof(JitRunContext, host_sp), 8);
+    const auto enter = [&](const x86::Gp& ctx_arg) {
+        for (const x86::Gp& r : host_saved)
+            a_.push(r);
+        a_.mov(ctx_reg, ctx_arg);
+        a_.push(host_sp); // seven pushes after the return address: rsp is 16-byte aligned
+        a_.mov(host_sp, x86::rsp);
+    };
+    const Label done = a_.newLabel();
+
+    out.entry_offset = static_cast<uint32_t>(a_.offset());
+    enter(x86::rdx);
     for (int r : {0, 3, 4, 5, 6, 7, 8, 9})
         a_.xor_(bpf_reg(r, false), bpf_reg(r, false));
     a_.call(functions_[0]);
-    const Label done = a_.newLabel();
     a_.bind(done);
-    a_.add(x86::rsp, Imm(8));
+    a_.pop(host_sp);
     for (size_t k = std::size(host_saved); k-- > 0;)
         a_.pop(host_saved[k]);
     a_.ret();
-    a_.bind(unwind_);
-    a_.mov(x86::rsp, ctx_field(offsetof(JitRunContext, host_sp), 8));
+
+    out.callback_entry_offset = static_cast<uint32_t>(a_.offset());
+    enter(x86::r9);
+    for (int r : {0, 6, 7, 8, 9})
+        a_.xor_(bpf_reg(r, false), bpf_reg(r, false));
+    a_.call(ctx_field(offsetof(JitRunContext, callback), 8));
     a_.jmp(done);
-    return at;
+
+    a_.bind(unwind_);
+    a_.mov(x86::rsp, host_sp);
+    a_.jmp(done);
 }
 
 void Codegen::emit_early_exits() {
+    const x86::Mem exit_insn = ctx_field(offsetof(JitRunContext, exit_insn), 4);
+    const x86::Mem exit = ctx_field(offsetof(JitRunContext, exit), 4);
     for (const EarlyExit& e : early_exits_) {
         a_.bind(e.label);
-        a_.mov(ctx_field(offsetof(JitRunContext, exit_insn), 4), Imm(e.insn));
-        if (e.exit != JitExit::none)
-            a_.mov(ctx_field(offsetof(JitRunContext, exit), 4), Imm(static_cast<uint32_t>(e.exit)));
+        a_.mov(exit_insn, Imm(e.insn));
+        if (e.exit != JitExit::none) a_.mov(exit, Imm(static_cast<uint32_t>(e.exit)));
         a_.jmp(unwind_);
     }
     a_.bind(packet_oob_);
     a_.xor_(x86::eax, x86::eax);
+    a_.jmp(unwind_);
+    if (tail_calls_.empty()) return;
+
+    // A tail call: the call's index first, for a fault; rsp is as at the helper call, aligned.
+    for (const TailCall& t : tail_calls_) {
+        a_.bind(t.label);
+        a_.mov(exit_insn, Imm(t.insn));
+        a_.jmp(tail_call_);
+    }
+    const Label failed = a_.newLabel();
+    a_.bind(tail_call_);
+    a_.mov(x86::rdi, ctx_reg);
+    a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(&Runtime::tail_call)));
+    a_.call(x86::rax);
+    a_.test(x86::rax, x86::rax);
+    a_.jz(failed);
+    a_.mov(bpf_reg(BPF_REG_1), ctx_field(offsetof(JitRunContext, tail_r1), 8));
+    a_.jmp(x86::rax);
+    a_.bind(failed);
+    a_.mov(exit, Imm(static_cast<uint32_t>(JitExit::helper_fault)));
     a_.jmp(unwind_);
 }
 

@@ -9,9 +9,14 @@
 // Frames: every BPF function (the program's body and each local-call target) starts with
 //   push rbp; mov rbp, rsp; sub rsp, 512; <zero [rbp-512, rbp)>; push rbx, r13, r14, r15
 // so R10 = rbp is the top of its own zeroed 512-byte stack, and exit undoes it whatever function
-// the exit belongs to. rsp stays 16-byte aligned at every call. The body starts at offset 0 of
-// the code and the entry point follows the functions, so a tail call (with the loader) can undo
-// the frame as exit does and jump to offset 0 of another program instead of returning.
+// the exit belongs to. rsp stays 16-byte aligned at every call. Every program's frames look
+// alike, so a tail call keeps the frame and jumps past the prologue of the target's first
+// function (the body, at offset 0); the entry points follow the functions.
+//
+// Entry points: JitEntry and CallbackEntry push the host's callee-saved registers and the
+// previous ctx->host_sp, and record their own stack pointer there; an early exit anywhere below
+// restores it and pops what the innermost entry pushed. A callback that ends early thus returns
+// to Runtime::call_subprog, inside the helper that called it, rather than past the helper.
 #pragma once
 
 #include "jit/backend.hpp"
@@ -42,7 +47,8 @@ class Codegen {
     void emit_call_helper(size_t i, const Slot& s);
     void emit_callx(size_t i, const Slot& s);
     void emit_call_local(size_t i, const Slot& s);
-    uint32_t emit_entry();
+    void emit_after_call(size_t i);
+    void emit_entries(GeneratedCode& out);
     void emit_early_exits();
     asmjit::Label early_exit(size_t insn, JitExit exit);
 
@@ -76,11 +82,17 @@ class Codegen {
     struct EarlyExit {
         asmjit::Label label;
         uint32_t insn;
-        JitExit exit; // none: the trampoline already set ctx->exit
+        JitExit exit; // none: Runtime::callx already set ctx->exit
     };
     std::vector<EarlyExit> early_exits_;
+    struct TailCall {
+        asmjit::Label label;
+        uint32_t insn;
+    };
+    std::vector<TailCall> tail_calls_;
     asmjit::Label unwind_;     // restores the entry point's stack and returns through it
     asmjit::Label packet_oob_; // r0 = 0, then unwind
+    asmjit::Label tail_call_;  // Runtime::tail_call, then its target or a fault
 };
 
 // Register views.

@@ -375,6 +375,8 @@ static_assert(offsetof(SkBuff, queue_mapping) + sizeof(SkBuff::queue_mapping) ==
 // bpf_prog_test_run_skb's buffer, as on x86-64: NET_SKB_PAD + NET_IP_ALIGN of headroom and
 // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) of tailroom in a page.
 constexpr size_t page_size = 4096, skb_headroom = 64, skb_tailroom = 320;
+// BPF_SKB_MAX_LEN: SKB_MAX_ALLOC, four pages less the shared info.
+constexpr size_t skb_max_len = 4 * page_size - skb_tailroom;
 constexpr uint32_t gso_legacy_max_size = 65536, gso_max_segs = 65535;
 
 // A 16-bit value as it sits in memory in network byte order.
@@ -423,7 +425,8 @@ Result<std::unique_ptr<SkbTestRun>> SkbTestRun::create(ProgType type, const Test
     std::unique_ptr<SkbTestRun> run(new SkbTestRun);
     run->type_ = type;
     run->is_l2_ = type == ProgType::sched_cls || type == ProgType::sched_act;
-    run->buf_.assign(skb_headroom + size + skb_tailroom, 0);
+    // Room for bpf_skb_change_tail to grow the packet to BPF_SKB_MAX_LEN in place.
+    run->buf_.assign(skb_headroom + std::max(size, skb_max_len) + skb_tailroom, 0);
     uint8_t* eth = run->buf_.data() + skb_headroom;
     std::memcpy(eth, input.data.data(), size);
     SkBuff& skb = run->skb_;
@@ -475,6 +478,9 @@ Result<std::unique_ptr<SkbTestRun>> SkbTestRun::create(ProgType type, const Test
     skb.len = static_cast<uint32_t>(run->is_l2_ ? size : network_len);
     skb.data_end = skb.data + skb.len;
     skb.data_meta = skb.data;
+    skb.head = run->buf_.data();
+    skb.end = run->buf_.data() + run->buf_.size() - skb_tailroom;
+    skb.network_header = eth + uapi::eth_hlen;
 
     // convert___skb_to_skb: the fields ctx_in may set; all others must be zero.
     if (*ctx_buf) {
@@ -516,15 +522,18 @@ Result<std::unique_ptr<SkbTestRun>> SkbTestRun::create(ProgType type, const Test
 Status SkbTestRun::attach(RunState& state) {
     state.packet = skb_.data;
     state.packet_len = skb_.len;
+    state.ctx = &skb_;
+    state.ctx_prog_type = static_cast<uint32_t>(type_);
     bool ok = state.allow(&skb_, sizeof skb_, false) && state.allow(&sk_, sizeof sk_, false);
     for (const SkBuffWritable& w : skb_writable(type_)) {
         ok = ok && state.allow(reinterpret_cast<uint8_t*>(&skb_) + w.begin, w.end - w.begin, true);
     }
     const PacketAccess access = skb_prog_type_info(type_)->packet_access;
     if (access != PacketAccess::none) {
-        uint8_t* begin = access == PacketAccess::read_write ? skb_.data_meta : skb_.data;
-        ok = ok && state.allow(begin, static_cast<size_t>(skb_.data_end - begin),
-                               access == PacketAccess::read_write);
+        // The packet as helpers (bpf_skb_change_tail) move its bounds.
+        ok = ok && state.allow_moving(access == PacketAccess::read_write ? &skb_.data_meta
+                                                                         : &skb_.data,
+                                      &skb_.data_end, access == PacketAccess::read_write);
     }
     if (!ok) return Error{"the run's memory region table is full", std::nullopt};
     return std::nullopt;

@@ -53,6 +53,11 @@ struct SkBuff {
     uint8_t* data_end;  // data + len
     uint8_t* data_meta; // metadata (from XDP) ends at data
     Sock* sk;           // never null when a cgroup_skb program runs: family..local_port read it
+    // The buffer the packet lies in (the kernel's skb->head and skb->end): helpers that grow the
+    // packet (bpf_skb_change_tail) grow it in place up to end, and fail beyond.
+    uint8_t* head;
+    uint8_t* end;
+    uint8_t* network_header; // where the network layer starts (skb_network_header)
 };
 
 // The part of SkBuff a program type may write: [offsetof(SkBuff, cb), end).
@@ -65,7 +70,8 @@ std::span<const SkBuffWritable> skb_writable(ProgType type);
 // The context of the skb program types; null for other types.
 const ProgTypeInfo* skb_prog_type_info(ProgType type);
 
-// What bpf_prog_test_run_skb builds: a linear sk_buff over data_in with NET_SKB_PAD of headroom,
+// What bpf_prog_test_run_skb builds: a linear sk_buff over data_in with NET_SKB_PAD of headroom
+// and room to grow to the largest packet bpf_skb_change_tail makes (as the kernel reallocates),
 // its protocol and pkt_type from the Ethernet header as eth_type_trans sets them on the loopback
 // device (ifindex 1), data at the Ethernet header for sched_cls and sched_act and past it for the
 // others, a socket with the packet's family and IP addresses, and mark, priority, cb, tstamp,

@@ -162,8 +162,11 @@ Result<std::unique_ptr<XdpTestRun>> XdpTestRun::create(const TestRunInput& input
 }
 
 Status XdpTestRun::attach(RunState& state) {
+    state.ctx = &xdp_;
+    state.ctx_prog_type = static_cast<uint32_t>(ProgType::xdp);
+    // The packet as the bpf_xdp_adjust_* helpers move its bounds.
     if (!state.allow(&xdp_, sizeof xdp_, false) ||
-        !state.allow(xdp_.data_meta, static_cast<size_t>(xdp_.data_end - xdp_.data_meta), true)) {
+        !state.allow_moving(&xdp_.data_meta, &xdp_.data_end, true)) {
         return Error{"the run's memory region table is full", std::nullopt};
     }
     return std::nullopt;

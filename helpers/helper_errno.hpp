@@ -1,0 +1,11 @@
+// The kernel's errno numbers the helpers return negated: the maps' ones and a few of their own.
+#pragma once
+
+#include "maps/kernel_errno.hpp"
+
+namespace ebpf::herr {
+
+using namespace kerr;
+inline constexpr long efault = 14, erange = 34;
+
+} // namespace ebpf::herr

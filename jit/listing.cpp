@@ -1,0 +1,103 @@
+#include "jit/listing.hpp"
+
+#include "vm/isa/disasm.hpp"
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ebpf {
+namespace {
+
+// The host's architecture for Capstone, where the JIT has a code generator.
+bool host_arch(cs_arch& arch, cs_mode& mode) {
+#if defined(__x86_64__)
+    arch = CS_ARCH_X86;
+    mode = CS_MODE_64;
+    return true;
+#else
+    (void)arch;
+    (void)mode;
+    return false;
+#endif
+}
+
+class Disassembler {
+  public:
+    Disassembler() {
+        cs_arch arch;
+        cs_mode mode;
+        if (host_arch(arch, mode) && cs_open(arch, mode, &handle_) == CS_ERR_OK) open_ = true;
+    }
+    ~Disassembler() {
+        if (open_) cs_close(&handle_);
+    }
+    Disassembler(const Disassembler&) = delete;
+    Disassembler& operator=(const Disassembler&) = delete;
+
+    bool ok() const { return open_; }
+
+    // Appends code[begin, end) one machine instruction a line, addressed by offset in code.
+    void append(std::string& out, std::span<const uint8_t> code, size_t begin, size_t end) const {
+        cs_insn* insns = nullptr;
+        const size_t n = cs_disasm(handle_, code.data() + begin, end - begin, begin, 0, &insns);
+        size_t done = begin;
+        for (size_t k = 0; k < n; ++k) {
+            line(out, insns[k].address, {insns[k].bytes, insns[k].size},
+                 std::string(insns[k].mnemonic) + " " + insns[k].op_str);
+            done = insns[k].address + insns[k].size;
+        }
+        cs_free(insns, n);
+        // Bytes Capstone cannot decode (none are expected): shown raw so nothing goes missing.
+        if (done < end) line(out, done, code.subspan(done, end - done), "(undecoded)");
+    }
+
+  private:
+    static void line(std::string& out, uint64_t at, std::span<const uint8_t> bytes,
+                     const std::string& text) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "    0x%04llx:  ", static_cast<unsigned long long>(at));
+        out += buf;
+        std::string hex;
+        for (uint8_t b : bytes) {
+            std::snprintf(buf, sizeof buf, "%02x ", b);
+            hex += buf;
+        }
+        hex.resize(std::max<size_t>(hex.size(), 31), ' ');
+        out += hex + text + "\n";
+    }
+
+    csh handle_ = 0;
+    bool open_ = false;
+};
+
+} // namespace
+
+Result<std::string> jit_listing(const Program& prog, const JitProgram& jitted) {
+    const Disassembler dis;
+    if (!dis.ok()) return Error{"Capstone cannot disassemble this host's code", std::nullopt};
+    DisasmOptions opts;
+    opts.helper_name = [&](int32_t id) {
+        const Helper* h = prog.helpers().find(id);
+        return h ? h->name : kernel_helper_name(id);
+    };
+    const Insns insns = prog.insns();
+    const auto offsets = jitted.insn_offsets();
+    const auto code = jitted.code();
+    std::string out;
+    for (size_t i = 0; i < insns.size(); ++i) {
+        char head[32];
+        std::snprintf(head, sizeof head, "%zu: (%02x) ", i, insns[i].opcode);
+        out += head + disasm_insn(insns, i, opts) + "\n";
+        const bool lddw = insns[i].opcode == BPF_LDDW;
+        const size_t next = lddw ? i + 2 : i + 1;
+        dis.append(out, code, offsets[i], offsets[next]);
+        i = next - 1;
+    }
+    out += "; out of line: entry points and early exits\n";
+    dis.append(out, code, offsets[insns.size()], code.size());
+    return out;
+}
+
+} // namespace ebpf

@@ -1,0 +1,365 @@
+// The helpers against the running kernel: the same program test-run with BPF_PROG_TEST_RUN and
+// in this VM (fast and checked) on the same packet, comparing R0 and data_out. Needs root on
+// Linux; without the bpf() syscall's permission the tests warn and skip.
+#if defined(__linux__) && __has_include(<bpf/bpf.h>)
+
+#include "tests/helpers/helper_test.hpp"
+
+#include "vm/progtypes/test_run.hpp"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+using namespace ebpf;
+using namespace helper_test;
+
+namespace {
+
+bool kernel_ready() {
+    static const int verdict = [] {
+        const Insn prog[] = {make_insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+                             make_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
+        int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "probe", "GPL",
+                               reinterpret_cast<const bpf_insn*>(prog), 2, nullptr);
+        if (fd < 0) return errno;
+        close(fd);
+        return 0;
+    }();
+    if (verdict) {
+        WARN("bpf(BPF_PROG_LOAD) failed: " << strerror(verdict)
+                                           << "; comparing helpers with the kernel needs root "
+                                              "(CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): skipped");
+    }
+    return verdict == 0;
+}
+
+// An Ethernet + IPv4 + UDP frame with a correct IP header checksum.
+std::vector<uint8_t> udp_frame() {
+    return {0,    0,    0,    0,    0,    0,    2,    0,    0,    0,    0,    1,    0x08,
+            0x00, 0x45, 0x00, 0x00, 0x24, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x14, 0x7e,
+            10,   0,    0,    1,    10,   0,    0,    2,    0x04, 0xd2, 0x00, 0x35, 0x00,
+            0x10, 0x12, 0x34, 1,    2,    3,    4,    5,    6,    7,    8};
+}
+
+struct Outcome {
+    std::string error; // the run's failure, if any
+    uint32_t r0 = 0;
+    std::vector<uint8_t> data_out;
+
+    bool operator==(const Outcome& o) const {
+        return error == o.error && r0 == o.r0 && data_out == o.data_out;
+    }
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+    if (!o.error.empty()) return os << "error: " << o.error;
+    os << "r0=" << o.r0 << " (" << static_cast<int32_t>(o.r0) << ") data_out[" << o.data_out.size()
+       << "]:";
+    for (uint8_t b : o.data_out)
+        os << ' ' << std::hex << static_cast<int>(b) << std::dec;
+    return os;
+}
+
+// The kernel's map for map[idx:0], if the program names one: lddw rewritten to its fd.
+Outcome in_kernel(ProgType type, std::vector<Insn> insns, const std::vector<uint8_t>& data,
+                  int map_fd) {
+    for (auto& insn : insns) {
+        if (insn.opcode == (BPF_LD | BPF_IMM | BPF_DW) && insn.src == BPF_PSEUDO_MAP_IDX) {
+            insn.src = BPF_PSEUDO_MAP_FD;
+            insn.imm = map_fd;
+        }
+    }
+    static char log[1 << 16];
+    log[0] = 0;
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_level = 1, .log_size = sizeof log, .log_buf = log);
+    const int fd =
+        bpf_prog_load(static_cast<bpf_prog_type>(type), "helpers", "GPL",
+                      reinterpret_cast<const bpf_insn*>(insns.data()), insns.size(), &opts);
+    if (fd < 0) return {std::string("kernel refuses the program: ") + log, 0, {}};
+    Outcome out;
+    out.data_out.assign(20000, 0);
+    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = data.data(), .data_out = out.data_out.data(),
+                .data_size_in = static_cast<uint32_t>(data.size()),
+                .data_size_out = static_cast<uint32_t>(out.data_out.size()));
+    if (bpf_prog_test_run_opts(fd, &run) != 0) {
+        out.error = std::string("kernel test run fails: ") + strerror(errno);
+    } else {
+        out.r0 = run.retval;
+        out.data_out.resize(run.data_size_out);
+    }
+    close(fd);
+    return out;
+}
+
+Outcome in_vm(ProgType type, const std::vector<Insn>& insns, const std::vector<uint8_t>& data,
+              Map* map, Mode mode) {
+    static std::vector<Map*> maps;
+    maps.assign(1, map);
+    auto prog = Program::load(insns, vm().helpers(),
+                              map ? std::span<Map* const>(maps) : std::span<Map* const>{});
+    if (!prog) return {prog.error().to_string(), 0, {}};
+    TestRunInput input;
+    input.data = data;
+    auto ctx = make_test_run_context(type, input);
+    if (!ctx) return {ctx.error().to_string(), 0, {}};
+    RunState state;
+    if (auto err = (*ctx)->attach(state)) return {err->to_string(), 0, {}};
+    RunArgs args;
+    args.r1 = reinterpret_cast<uint64_t>((*ctx)->ctx());
+    args.mode = mode;
+    auto r = vm().run(*prog, args, state);
+    if (!r) return {r.error().to_string(), 0, {}};
+    return {"", static_cast<uint32_t>(r->r0), (*ctx)->data_out()};
+}
+
+struct Case {
+    std::string what;
+    ProgType type;
+    std::string text;
+    std::optional<MapType> map = std::nullopt; // map[idx:0]: 4-byte keys, 8-byte values, 4 entries
+};
+
+// Runs each case in the kernel and in both modes here; the differences, one a line.
+std::string compare(const std::vector<Case>& cases, size_t& compared) {
+    std::string report;
+    const auto frame = udp_frame();
+    for (const Case& c : cases) {
+        auto insns = assemble(c.text);
+        if (!insns) {
+            report += c.what + ": " + insns.error().to_string() + "\n";
+            continue;
+        }
+        int map_fd = -1;
+        std::shared_ptr<Map> map;
+        if (c.map) {
+            const uint32_t key_size = *c.map == MapType::queue ? 0 : 4;
+            map_fd = bpf_map_create(static_cast<bpf_map_type>(*c.map), "helpers", key_size, 8, 4,
+                                    nullptr);
+            map = make_map(*c.map, key_size, 8, 4);
+        }
+        const Outcome kernel = in_kernel(c.type, *insns, frame, map_fd);
+        if (map_fd >= 0) close(map_fd);
+        for (Mode mode : both_modes) {
+            if (c.map) map = make_map(*c.map, *c.map == MapType::queue ? 0 : 4, 8, 4);
+            const Outcome ours = in_vm(c.type, *insns, frame, map.get(), mode);
+            ++compared;
+            if (!(ours == kernel)) {
+                std::ostringstream os;
+                os << c.what << " (" << mode_name(mode) << "): kernel " << kernel << "; VM " << ours
+                   << "\n";
+                report += os.str();
+            }
+        }
+    }
+    return report;
+}
+
+// R0 = helper(args) for a csum_diff over stack words.
+std::string csum_prog(int from_size, int to_size, int64_t seed) {
+    return "*(u64 *)(r10 -8) = 0x11223344\n*(u64 *)(r10 -16) = -0x55667789\n"
+           "*(u64 *)(r10 -24) = 0x0a000001\n*(u64 *)(r10 -32) = 0x7f000001\n"
+           "r1 = r10\nr1 += -16\nr2 = " +
+           std::to_string(from_size) + "\nr3 = r10\nr3 += -32\nr4 = " + std::to_string(to_size) +
+           "\nr5 = " + std::to_string(seed) + "\ncall bpf_csum_diff#28\nexit\n";
+}
+
+// A store or csum call on the packet: R0 is its result.
+std::string skb_call(const std::string& setup, const std::string& call) {
+    return "r6 = r1\n*(u64 *)(r10 -8) = 0x0101a8c0\n" + setup + "r1 = r6\n" + call + "\nexit\n";
+}
+
+} // namespace
+
+TEST_CASE("packet helpers match the running kernel", "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    std::vector<Case> cases;
+    for (auto [f, t, seed] : {std::tuple{4, 4, 0},
+                              {8, 8, 0},
+                              {0, 8, 0},
+                              {8, 0, 0},
+                              {0, 4, 0x1234},
+                              {4, 0, 0x12345},
+                              {16, 16, 0},
+                              {0, 0, 77},
+                              {0, 0, 0x123456},
+                              {3, 5, 0},
+                              {2, 0, 0}}) {
+        cases.push_back({"csum_diff " + std::to_string(f) + "," + std::to_string(t) + " seed " +
+                             std::to_string(seed),
+                         ProgType::xdp, csum_prog(f, t, seed)});
+    }
+    // skb_store_bytes then the checksum fix, and the helpers' error paths.
+    const std::string set_src = "r2 = 26\nr3 = r10\nr3 += -8\nr4 = 4\nr5 = 0\n"
+                                "call bpf_skb_store_bytes#9\nr1 = r6\n";
+    for (const std::string l3 :
+         {"r2 = 24\nr3 = 0x0100000a\nr4 = 0x0101a8c0\nr5 = 4",
+          "r2 = 24\nr3 = 0x1234\nr4 = 0x4321\nr5 = 2", "r2 = 24\nr3 = 0\nr4 = 0x12345678\nr5 = 0",
+          "r2 = 24\nr3 = 1\nr4 = 0\nr5 = 0", "r2 = 25\nr3 = 0\nr4 = 0\nr5 = 4",
+          "r2 = 48\nr3 = 0\nr4 = 0\nr5 = 4", "r2 = 24\nr3 = 0\nr4 = 0\nr5 = 3",
+          "r2 = 24\nr3 = 0\nr4 = 0\nr5 = 0x14"}) {
+        cases.push_back({"l3_csum_replace " + l3, ProgType::sched_cls,
+                         skb_call(set_src, l3 + "\ncall bpf_l3_csum_replace#10")});
+    }
+    for (const std::string l4 :
+         {"r2 = 40\nr3 = 0x0100000a\nr4 = 0x0101a8c0\nr5 = 0x14",
+          "r2 = 40\nr3 = 0x0100000a\nr4 = 0x0101a8c0\nr5 = 0x34",
+          "r2 = 40\nr3 = 0\nr4 = 0x1234\nr5 = 0x90", "r2 = 40\nr3 = 0x3412\nr4 = 0\nr5 = 0x62",
+          "r2 = 40\nr3 = 0\nr4 = 0\nr5 = 0x100", "r2 = 41\nr3 = 0\nr4 = 0\nr5 = 2"}) {
+        cases.push_back({"l4_csum_replace " + l4, ProgType::sched_cls,
+                         skb_call("", l4 + "\ncall bpf_l4_csum_replace#11")});
+    }
+    for (const std::string store : {"r2 = 46\nr3 = r10\nr3 += -8\nr4 = 4\nr5 = 0",
+                                    "r2 = 47\nr3 = r10\nr3 += -8\nr4 = 4\nr5 = 0",
+                                    "r2 = 0\nr3 = r10\nr3 += -8\nr4 = 4\nr5 = 3",
+                                    "r2 = 0\nr3 = r10\nr3 += -8\nr4 = 4\nr5 = 4",
+                                    "r2 = 0x80000000\nr3 = r10\nr3 += -8\nr4 = 4\nr5 = 0"}) {
+        cases.push_back({"skb_store_bytes " + store, ProgType::sched_cls,
+                         skb_call("", store + "\ncall bpf_skb_store_bytes#9")});
+    }
+    for (int off : {0, 42, 43, 60}) {
+        cases.push_back({"skb_load_bytes at " + std::to_string(off), ProgType::sched_cls,
+                         "r2 = " + std::to_string(off) +
+                             "\nr3 = r10\nr3 += -8\nr4 = 8\ncall bpf_skb_load_bytes#26\n"
+                             "r1 = *(u64 *)(r10 -8)\nr0 += r1\nexit\n"});
+    }
+    for (int len : {0, 30, 50, 51}) {
+        cases.push_back({"skb_pull_data " + std::to_string(len), ProgType::sched_cls,
+                         "r2 = " + std::to_string(len) + "\ncall bpf_skb_pull_data#39\nexit\n"});
+    }
+    for (auto [len, flags] : {std::pair{30, 0}, {14, 0}, {13, 0}, {80, 0}, {50, 1}, {16065, 0}}) {
+        cases.push_back(
+            {"skb_change_tail " + std::to_string(len) + " flags " + std::to_string(flags),
+             ProgType::sched_cls,
+             "r2 = " + std::to_string(len) + "\nr3 = " + std::to_string(flags) +
+                 "\ncall bpf_skb_change_tail#38\nexit\n"});
+    }
+    for (int delta : {-14, -200, -216, -217, 14, 36, 37}) {
+        cases.push_back(
+            {"xdp_adjust_head " + std::to_string(delta), ProgType::xdp,
+             "r2 = " + std::to_string(delta) + "\ncall bpf_xdp_adjust_head#44\nexit\n"});
+    }
+    for (int delta : {-36, -37, 20, 3000, 3470, 3471}) {
+        cases.push_back(
+            {"xdp_adjust_tail " + std::to_string(delta), ProgType::xdp,
+             "r2 = " + std::to_string(delta) + "\ncall bpf_xdp_adjust_tail#65\nexit\n"});
+    }
+    for (int delta : {-4, -32, -36, -252, -256, -2, 4}) {
+        cases.push_back(
+            {"xdp_adjust_meta " + std::to_string(delta), ProgType::xdp,
+             "r2 = " + std::to_string(delta) + "\ncall bpf_xdp_adjust_meta#54\nexit\n"});
+    }
+    for (auto [ifindex, flags] : {std::pair{1, 0}, {1, 1}, {1, 2}}) {
+        for (ProgType type : {ProgType::sched_cls, ProgType::xdp}) {
+            cases.push_back({"redirect flags " + std::to_string(flags), type,
+                             "r1 = " + std::to_string(ifindex) + "\nr2 = " + std::to_string(flags) +
+                                 "\ncall bpf_redirect#23\nexit\n"});
+        }
+    }
+    size_t compared = 0;
+    const std::string report = compare(cases, compared);
+    INFO(report);
+    CHECK(report.empty());
+    SUCCEED("compared " << compared << " packet helper runs with the kernel's test runs");
+}
+
+TEST_CASE("map, printk and probe helpers' answers match the running kernel", "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    std::vector<Case> cases;
+    // update NOEXIST twice, EXIST on a missing key, delete a missing key: the four answers.
+    const std::string map_codes = R"(
+        *(u32 *)(r10 -4) = 1
+        *(u64 *)(r10 -16) = 5
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        r3 = r10
+        r3 += -16
+        r4 = 1
+        call bpf_map_update_elem#2
+        r6 = r0
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        r3 = r10
+        r3 += -16
+        r4 = 1
+        call bpf_map_update_elem#2
+        r6 <<= 8
+        r6 |= r0
+        *(u32 *)(r10 -4) = 9
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        call bpf_map_delete_elem#3
+        r6 <<= 8
+        r6 |= r0
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        r3 = r10
+        r3 += -16
+        r4 = 2
+        call bpf_map_update_elem#2
+        r6 <<= 8
+        r6 |= r0
+        r0 = r6
+        exit
+    )";
+    cases.push_back({"hash update/delete codes", ProgType::sched_cls, map_codes, MapType::hash});
+    cases.push_back({"array update/delete codes", ProgType::sched_cls, map_codes, MapType::array});
+    cases.push_back({"queue push/pop codes", ProgType::sched_cls, R"(
+        *(u64 *)(r10 -8) = 5
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -8
+        call bpf_map_pop_elem#88
+        r6 = r0
+        r6 <<= 8
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -8
+        r3 = 1
+        call bpf_map_push_elem#87
+        r6 |= r0
+        r0 = r6
+        exit
+    )",
+                     MapType::queue});
+    // trace_printk's return value for formats the kernel accepts or refuses.
+    for (const std::string fmt : {"%d", "%5d|%-3x", "%llx %lu", "%p", "%%d", "%c", "%pI4", "%hd",
+                                  "%d%d%d%d", "%sx", "%#x", "%5.1d", "%px", "%pa"}) {
+        std::string text = "r1 = 0\n";
+        for (size_t i = 0; i < (fmt.size() + 8) / 8; ++i) {
+            uint64_t word = 0;
+            for (size_t j = 0; j < 8 && i * 8 + j < fmt.size(); ++j)
+                word |= uint64_t{static_cast<uint8_t>(fmt[i * 8 + j])} << (8 * j);
+            text += "r1 = " + std::to_string(word) + " ll\n*(u64 *)(r10 " +
+                    std::to_string(-32 + 8 * static_cast<int>(i)) + ") = r1\n";
+        }
+        text += "r1 = r10\nr1 += -32\nr2 = " + std::to_string(fmt.size() + 1) +
+                "\nr3 = -7\nr4 = 0x1234\nr5 = 0x41\ncall bpf_trace_printk#6\nexit\n";
+        cases.push_back({"trace_printk \"" + fmt + "\"", ProgType::sched_cls, text});
+    }
+    // probe_read answers for addresses nothing maps.
+    for (const std::string call :
+         {"r3 = 0\ncall bpf_probe_read_kernel#113", "r3 = 0x1000\ncall bpf_probe_read_kernel#113",
+          "r3 = 0x8000000000000000 ll\ncall bpf_probe_read_kernel#113",
+          "r3 = 0xffff800000000000 ll\ncall bpf_probe_read_kernel#113",
+          "r3 = 0\ncall bpf_probe_read_user#112", "r3 = 0\ncall bpf_probe_read_kernel_str#115",
+          "r3 = 0\ncall bpf_probe_read_user_str#114"}) {
+        cases.push_back(
+            {call, ProgType::sched_cls,
+             "r1 = r10\nr1 += -8\nr2 = 8\n" + call + "\nr1 = *(u64 *)(r10 -8)\nr0 += r1\nexit\n"});
+    }
+    size_t compared = 0;
+    const std::string report = compare(cases, compared);
+    INFO(report);
+    CHECK(report.empty());
+    SUCCEED("compared " << compared << " map, printk and probe helper runs with the kernel");
+}
+
+#endif

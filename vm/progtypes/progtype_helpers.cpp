@@ -1,0 +1,59 @@
+#include "vm/progtypes/progtype_helpers.hpp"
+
+#include "helpers/checked.hpp"
+#include "helpers/kernel_helpers.hpp"
+#include "vm/progtypes/prog_type.hpp"
+
+namespace ebpf {
+namespace progtypes {
+namespace {
+
+bool is_skb_type(uint32_t type) {
+    switch (static_cast<ProgType>(type)) {
+    case ProgType::socket_filter:
+    case ProgType::sched_cls:
+    case ProgType::sched_act:
+    case ProgType::cgroup_skb: return true;
+    default: return false;
+    }
+}
+
+// One id, one helper per program type, as the types' get_func_proto give: the run's context
+// type picks. A run with no context type set gets tc's bpf_redirect and the tracing types'
+// bpf_perf_event_output.
+uint64_t redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                  RunState* state) {
+    if (state->ctx_prog_type == static_cast<uint32_t>(ProgType::xdp))
+        return xdp_redirect(r1, r2, r3, r4, r5, state);
+    return skb_redirect(r1, r2, r3, r4, r5, state);
+}
+
+uint64_t perf_event_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                           RunState* state) {
+    if (state->ctx_prog_type == static_cast<uint32_t>(ProgType::xdp))
+        return xdp_event_output(r1, r2, r3, r4, r5, state);
+    if (is_skb_type(state->ctx_prog_type)) return skb_event_output(r1, r2, r3, r4, r5, state);
+    return helpers::perf_event_output(r1, r2, r3, r4, r5, state);
+}
+
+} // namespace
+} // namespace progtypes
+
+void register_progtype_helpers(HelperRegistry& registry) {
+    using namespace progtypes;
+    using H = KernelHelper;
+    add_kernel_helper<H::skb_load_bytes, skb_load_bytes>(registry);
+    add_kernel_helper<H::skb_store_bytes, skb_store_bytes>(registry);
+    add_kernel_helper<H::skb_pull_data, skb_pull_data>(registry);
+    add_kernel_helper<H::skb_change_tail, skb_change_tail>(registry);
+    add_kernel_helper<H::l3_csum_replace, l3_csum_replace>(registry);
+    add_kernel_helper<H::l4_csum_replace, l4_csum_replace>(registry);
+    add_kernel_helper<H::xdp_adjust_head, xdp_adjust_head>(registry);
+    add_kernel_helper<H::xdp_adjust_tail, xdp_adjust_tail>(registry);
+    add_kernel_helper<H::xdp_adjust_meta, xdp_adjust_meta>(registry);
+    add_kernel_helper<H::redirect_map, xdp_redirect_map>(registry);
+    add_kernel_helper<H::redirect, progtypes::redirect>(registry);
+    add_kernel_helper<H::perf_event_output, progtypes::perf_event_output>(registry);
+}
+
+} // namespace ebpf

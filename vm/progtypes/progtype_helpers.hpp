@@ -1,0 +1,39 @@
+// The kernel helpers that take a program type's runtime context (net/core/filter.c): the skb
+// types' (skb_helpers.cpp), xdp's (xdp_helpers.cpp), and those whose meaning depends on the type
+// (bpf_redirect, bpf_perf_event_output), which go by RunState::ctx_prog_type.
+#pragma once
+
+#include "helpers/registry.hpp"
+
+namespace ebpf {
+
+// Adds them to a registry that has the kernel helpers already; Vm's constructor calls it.
+void register_progtype_helpers(HelperRegistry& registry);
+
+namespace progtypes {
+
+#define EBPF_HELPER_DECL(name)                                                                     \
+    uint64_t name(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, RunState* state)
+
+// skb_helpers.cpp
+EBPF_HELPER_DECL(skb_load_bytes);
+EBPF_HELPER_DECL(skb_store_bytes);
+EBPF_HELPER_DECL(skb_pull_data);
+EBPF_HELPER_DECL(skb_change_tail);
+EBPF_HELPER_DECL(l3_csum_replace);
+EBPF_HELPER_DECL(l4_csum_replace);
+EBPF_HELPER_DECL(skb_redirect);     // bpf_redirect for tc
+EBPF_HELPER_DECL(skb_event_output); // bpf_perf_event_output for the skb types
+// xdp_helpers.cpp
+EBPF_HELPER_DECL(xdp_adjust_head);
+EBPF_HELPER_DECL(xdp_adjust_tail);
+EBPF_HELPER_DECL(xdp_adjust_meta);
+EBPF_HELPER_DECL(xdp_redirect); // bpf_redirect for xdp
+EBPF_HELPER_DECL(xdp_redirect_map);
+EBPF_HELPER_DECL(xdp_event_output); // bpf_perf_event_output for xdp
+
+#undef EBPF_HELPER_DECL
+
+} // namespace progtypes
+
+} // namespace ebpf
