@@ -153,6 +153,11 @@ const std::unordered_map<int32_t, HelperProto>& table() {
         add(H::get_current_task, proto(R::integer, {}));
         add(H::perf_event_read, proto(R::integer, {A::const_map_ptr, A::anything}));
         add(H::timer_init, proto(R::integer, {A::ptr_to_timer, A::const_map_ptr, A::anything}));
+        add(H::csum_update, proto(R::integer, {A::ptr_to_ctx, A::anything}));
+        add(H::fib_lookup,
+            proto(R::integer, {A::ptr_to_ctx, A::ptr_to_mem, A::const_size, A::anything}));
+        add(H::get_stack, proto(R::integer, {A::ptr_to_ctx, A::ptr_to_uninit_mem,
+                                             A::const_size_or_zero, A::anything}));
         add_socket_protos(m);
         return m;
     }();

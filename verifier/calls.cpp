@@ -1,5 +1,6 @@
 // Calls: helper calls checked against their prototypes (check_helper_call, check_func_arg) and
 // bpf-to-bpf calls into a new frame (check_func_call).
+#include "helpers/kernel_ids.hpp"
 #include "helpers/proto.hpp"
 #include "helpers/registry.hpp"
 #include "verifier/env.hpp"
@@ -77,6 +78,37 @@ const Compatible& compatible_types(ArgType arg) {
     case ArgType::ptr_to_btf_id_sock_common: return btf_id_sock;
     }
     return scalar;
+}
+
+// Helpers that may move or reallocate the packet (bpf_helper_changes_pkt_data): every packet
+// pointer, in every frame, is invalid after them.
+bool changes_pkt_data(int32_t id) {
+    using H = KernelHelper;
+    switch (static_cast<H>(id)) {
+    case H::clone_redirect:
+    case H::l3_csum_replace:
+    case H::l4_csum_replace:
+    case H::lwt_push_encap:
+    case H::lwt_seg6_action:
+    case H::lwt_seg6_adjust_srh:
+    case H::lwt_seg6_store_bytes:
+    case H::msg_pop_data:
+    case H::msg_pull_data:
+    case H::msg_push_data:
+    case H::skb_adjust_room:
+    case H::skb_change_head:
+    case H::skb_change_proto:
+    case H::skb_change_tail:
+    case H::skb_pull_data:
+    case H::skb_store_bytes:
+    case H::skb_vlan_pop:
+    case H::skb_vlan_push:
+    case H::store_hdr_opt:
+    case H::xdp_adjust_head:
+    case H::xdp_adjust_meta:
+    case H::xdp_adjust_tail: return true;
+    default: return false;
+    }
 }
 
 bool arg_may_be_null(ArgType a) {
@@ -165,7 +197,7 @@ int Env::check_stack_range(uint32_t regno, int off, int access_size, bool zero_s
             return reject(-EACCES_, "invalid read from stack R%u off %lld+%lld size %d", regno,
                           static_cast<long long>(min_off), static_cast<long long>(at - min_off),
                           access_size);
-        return reject(-EACCES_, "invalid read from stack R%u var_off (%#llx; %#llx)+%lld size %d",
+        return reject(-EACCES_, "invalid read from stack R%u var_off (0x%llx; 0x%llx)+%lld size %d",
                       regno, static_cast<unsigned long long>(reg.var_off.value),
                       static_cast<unsigned long long>(reg.var_off.mask),
                       static_cast<long long>(at - min_off), access_size);
@@ -221,14 +253,18 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
                 if (int err = check_ptr_off_reg(reg, regno)) return err;
         }
         if (reg.ref_obj_id) arg_ref = reg.ref_obj_id;
-        const bool releases = fn->ref == RefKind::release &&
-                              (arg == ArgType::ptr_to_ringbuf_mem || arg == ArgType::ptr_to_btf_id_sock_common);
+        const bool releases =
+            fn->ref == RefKind::release &&
+            (arg == ArgType::ptr_to_ringbuf_mem || arg == ArgType::ptr_to_btf_id_sock_common);
         if (releases) {
             if (!reg.ref_obj_id && !register_is_null(reg))
-                return reject(-EINVAL_, "R%u must be referenced when passed to release function", regno);
-            if (reg.off)
-                return reject(-EINVAL_, "R%u must have zero offset when passed to release func or trusted arg to kfunc",
+                return reject(-EINVAL_, "R%u must be referenced when passed to release function",
                               regno);
+            if (reg.off)
+                return reject(
+                    -EINVAL_,
+                    "R%u must have zero offset when passed to release func or trusted arg to kfunc",
+                    regno);
             release_ref = reg.ref_obj_id;
         }
         switch (arg) {
@@ -313,6 +349,17 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
 
     for (int r = 1; r <= 5; ++r)
         mark_not_init(regs[r]);
+    if (changes_pkt_data(func_id)) {
+        auto invalidate = [](RegState& r) {
+            if (r.is_packet() || r.type == RegType::ptr_to_packet_end) mark_unknown(r);
+        };
+        for (auto& frame : cur_.frames) {
+            for (auto& r : frame->regs)
+                invalidate(r);
+            for (auto& slot : frame->stack)
+                if (slot.slot_type[7] == SlotType::spill) invalidate(slot.spilled_ptr);
+        }
+    }
     RegState& r0 = regs[0];
     switch (fn->ret) {
     case RetType::integer: mark_unknown(r0); break;
@@ -340,10 +387,10 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     case RetType::ptr_to_btf_id_or_null:
         mark_unknown(r0);
         mark_known_zero(r0);
-        r0.type = fn->ret == RetType::ptr_to_socket_or_null       ? RegType::ptr_to_socket
+        r0.type = fn->ret == RetType::ptr_to_socket_or_null        ? RegType::ptr_to_socket
                   : fn->ret == RetType::ptr_to_sock_common_or_null ? RegType::ptr_to_sock_common
                   : fn->ret == RetType::ptr_to_tcp_sock_or_null    ? RegType::ptr_to_tcp_sock
-                                                                    : RegType::ptr_to_btf_id;
+                                                                   : RegType::ptr_to_btf_id;
         r0.flags = PTR_MAYBE_NULL;
         r0.id = ++id_gen_;
         break;

@@ -228,10 +228,6 @@ int Env::do_check() {
                     break;
                 }
                 if ((err = check_reg_arg(insn.dst, RegArg::src_op))) break;
-                if (cur_.cur().regs[insn.dst].type == RegType::ptr_to_ctx) {
-                    err = reject(-EACCES_, "BPF_ST stores into R%u ctx is not allowed", insn.dst);
-                    break;
-                }
                 err = check_mem_access(insn_idx, insn.dst, insn.off, size_bytes(insn.opcode), true,
                                        -1, false);
                 if (!err) err = save_aux_ptr_type(insn_idx, cur_.cur().regs[insn.dst].type);

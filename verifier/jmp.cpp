@@ -334,14 +334,12 @@ void mark_ptr_or_null_regs(VerifierState& st, uint32_t id, uint32_t ref_obj_id, 
         }
         if (r.type != RegType::ptr_to_map_value || reg_map_def(r).spin_lock_off < 0) r.id = 0;
     });
-    if (is_null && ref_obj_id) {
+    // A null acquired pointer holds no reference (a null cast of it still leaves the original).
+    if (is_null && ref_obj_id && ref_obj_id == id) {
         auto& refs = st.refs;
         refs.erase(std::remove_if(refs.begin(), refs.end(),
                                   [&](const RefState& r) { return r.id == ref_obj_id; }),
                    refs.end());
-        for_each_reg(st, [&](RegState& r) {
-            if (r.ref_obj_id == ref_obj_id) r.ref_obj_id = 0;
-        });
     }
 }
 

@@ -6,7 +6,9 @@
 namespace ebpf::verifier {
 namespace {
 
-constexpr uint16_t bit(int r) { return static_cast<uint16_t>(1u << r); }
+constexpr uint16_t bit(int r) {
+    return static_cast<uint16_t>(1u << r);
+}
 constexpr uint16_t args_r1_r5 = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
 constexpr uint16_t caller_saved = bit(0) | args_r1_r5;
 
@@ -25,7 +27,8 @@ UseDef use_def(const Insn& insn) {
             if (x) u.use |= bit(insn.src & 0xf);
         } else {
             u.use |= bit(insn.dst & 0xf);
-            if (x && bpf_op(insn.opcode) != BPF_END && bpf_op(insn.opcode) != BPF_NEG) u.use |= bit(insn.src & 0xf);
+            if (x && bpf_op(insn.opcode) != BPF_END && bpf_op(insn.opcode) != BPF_NEG)
+                u.use |= bit(insn.src & 0xf);
         }
         u.def |= bit(insn.dst & 0xf);
         break;
@@ -99,10 +102,10 @@ void Env::compute_live_registers() {
         switch (bpf_op(insn.opcode)) {
         case BPF_EXIT: break;
         case BPF_CALL: add(i + 1); break;
-        case BPF_JA: add(static_cast<int64_t>(i) + 1 + (cls == BPF_JMP32 ? insn.imm : insn.off)); break;
-        default:
-            add(i + 1);
-            add(static_cast<int64_t>(i) + 1 + insn.off);
+        case BPF_JA:
+            add(static_cast<int64_t>(i) + 1 + (cls == BPF_JMP32 ? insn.imm : insn.off));
+            break;
+        default: add(i + 1); add(static_cast<int64_t>(i) + 1 + insn.off);
         }
     }
     live_in_.assign(n, 0);
@@ -110,7 +113,8 @@ void Env::compute_live_registers() {
         changed = false;
         for (size_t k = n; k-- > 0;) {
             uint16_t out = 0;
-            for (uint32_t s : succ[k]) out |= live_in_[s];
+            for (uint32_t s : succ[k])
+                out |= live_in_[s];
             const uint16_t in = static_cast<uint16_t>(ud[k].use | (out & ~ud[k].def)) | bit(10);
             if (in != live_in_[k]) {
                 live_in_[k] = in;

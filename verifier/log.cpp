@@ -126,7 +126,7 @@ std::string Env::reg_str(const RegState& r) const {
     } else {
         scalar_ranges(r, out, sep);
         if (!tnum_is_unknown(r.var_off))
-            a(fmt("var_off=(%#llx; %#llx)", static_cast<unsigned long long>(r.var_off.value),
+            a(fmt("var_off=(0x%llx; 0x%llx)", static_cast<unsigned long long>(r.var_off.value),
                   static_cast<unsigned long long>(r.var_off.mask)));
     }
     return out + ")";

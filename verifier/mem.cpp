@@ -18,7 +18,7 @@ std::string tnum_str(Tnum t) {
         std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.value));
         return buf;
     }
-    std::snprintf(buf, sizeof buf, "(%#llx; %#llx)", static_cast<unsigned long long>(t.value),
+    std::snprintf(buf, sizeof buf, "(0x%llx; 0x%llx)", static_cast<unsigned long long>(t.value),
                   static_cast<unsigned long long>(t.mask));
     return buf;
 }
@@ -38,8 +38,8 @@ bool sock_field_ok(int off, int size) {
     constexpr int sizeof_bpf_sock = 80;
     if (off < 0 || off >= sizeof_bpf_sock || off % size != 0) return false;
     auto narrow_ok = [&](int field) { return size <= field && (size & (size - 1)) == 0; };
-    if (off == 0 || off == 16 || off == 20) return size == 4;     // bound_dev_if, mark, priority
-    if (off >= 48 && off < 52) {                                  // dst_port: a __be16 and a hole
+    if (off == 0 || off == 16 || off == 20) return size == 4; // bound_dev_if, mark, priority
+    if (off >= 48 && off < 52) {                              // dst_port: a __be16 and a hole
         if (off >= 50) return false;
         return size == 4 ? off == 48 : narrow_ok(2);
     }
@@ -244,13 +244,18 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
         break;
     default:
         if (!is_sk_pointer(reg.type))
-            return reject(-EACCES_, "R%u invalid mem access '%s'", regno, reg_type_str(reg).c_str());
-        if (write) return reject(-EACCES_, "R%u cannot write into %s", regno, reg_type_str(reg).c_str());
+            return reject(-EACCES_, "R%u invalid mem access '%s'", regno,
+                          reg_type_str(reg).c_str());
+        if (write)
+            return reject(-EACCES_, "R%u cannot write into %s", regno, reg_type_str(reg).c_str());
         if (reg.smin < 0)
-            return reject(-EACCES_, "R%u min value is negative, either use unsigned index or do a if (index >=0) check.",
+            return reject(-EACCES_,
+                          "R%u min value is negative, either use unsigned index or do a if (index "
+                          ">=0) check.",
                           regno);
         if (!sock_access_ok(reg.type, off, size))
-            return reject(-EACCES_, "R%u invalid %s access off=%d size=%d", regno, reg_type_str(reg).c_str(), off, size);
+            return reject(-EACCES_, "R%u invalid %s access off=%d size=%d", regno,
+                          reg_type_str(reg).c_str(), off, size);
         if (value_regno >= 0) mark_unknown(regs[value_regno]);
         break;
     }

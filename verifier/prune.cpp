@@ -28,11 +28,12 @@ struct IdMap {
 };
 
 bool regs_identical(const RegState& a, const RegState& b) {
-    return a.type == b.type && a.flags == b.flags && a.off == b.off && a.range == b.range && a.map == b.map &&
-           a.inner_map == b.inner_map && a.frameno == b.frameno && a.mem_size == b.mem_size &&
-           a.subprog == b.subprog && a.var_off == b.var_off && a.smin == b.smin && a.smax == b.smax &&
-           a.umin == b.umin && a.umax == b.umax && a.s32_min == b.s32_min && a.s32_max == b.s32_max &&
-           a.u32_min == b.u32_min && a.u32_max == b.u32_max;
+    return a.type == b.type && a.flags == b.flags && a.off == b.off && a.range == b.range &&
+           a.map == b.map && a.inner_map == b.inner_map && a.frameno == b.frameno &&
+           a.mem_size == b.mem_size && a.subprog == b.subprog && a.var_off == b.var_off &&
+           a.smin == b.smin && a.smax == b.smax && a.umin == b.umin && a.umax == b.umax &&
+           a.s32_min == b.s32_min && a.s32_max == b.s32_max && a.u32_min == b.u32_min &&
+           a.u32_max == b.u32_max;
 }
 
 bool regsafe(const RegState& old, const RegState& cur, IdMap& ids) {
@@ -51,8 +52,9 @@ bool regsafe(const RegState& old, const RegState& cur, IdMap& ids) {
         if (!ids.check(old.id, cur.id)) return false;
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);
     default:
-        if (old.map != cur.map || old.inner_map != cur.inner_map || old.off != cur.off || old.frameno != cur.frameno ||
-            old.mem_size != cur.mem_size || old.subprog != cur.subprog)
+        if (old.map != cur.map || old.inner_map != cur.inner_map || old.off != cur.off ||
+            old.frameno != cur.frameno || old.mem_size != cur.mem_size ||
+            old.subprog != cur.subprog)
             return false;
         if (!ids.check(old.id, cur.id) || !ids.check(old.ref_obj_id, cur.ref_obj_id)) return false;
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);
@@ -78,13 +80,15 @@ bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool priv
 
 } // namespace
 
-bool Env::states_identical(const VerifierState& a, const VerifierState& b, uint32_t insn_idx) const {
+bool Env::states_identical(const VerifierState& a, const VerifierState& b,
+                           uint32_t insn_idx) const {
     if (a.curframe != b.curframe || a.refs.size() != b.refs.size()) return false;
     for (size_t f = 0; f <= a.curframe; ++f) {
         const FuncState& x = *a.frames[f];
         const FuncState& y = *b.frames[f];
         if (x.callsite != y.callsite) return false;
-        const uint32_t at = f == a.curframe ? insn_idx : static_cast<uint32_t>(a.frames[f + 1]->callsite) + 1;
+        const uint32_t at =
+            f == a.curframe ? insn_idx : static_cast<uint32_t>(a.frames[f + 1]->callsite) + 1;
         const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
         for (int r = 0; r < MAX_BPF_REG; ++r)
             if ((live >> r & 1) && !regs_identical(x.regs[r], y.regs[r])) return false;
@@ -94,13 +98,15 @@ bool Env::states_identical(const VerifierState& a, const VerifierState& b, uint3
             const StackSlot& p = i < x.stack.size() ? x.stack[i] : empty;
             const StackSlot& q = i < y.stack.size() ? y.stack[i] : empty;
             if (p.slot_type != q.slot_type) return false;
-            if (p.slot_type[7] == SlotType::spill && !regs_identical(p.spilled_ptr, q.spilled_ptr)) return false;
+            if (p.slot_type[7] == SlotType::spill && !regs_identical(p.spilled_ptr, q.spilled_ptr))
+                return false;
         }
     }
     return true;
 }
 
-bool Env::states_equal(const VerifierState& old, const VerifierState& cur, uint32_t insn_idx) const {
+bool Env::states_equal(const VerifierState& old, const VerifierState& cur,
+                       uint32_t insn_idx) const {
     if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id)
         return false;
     if (old.refs.size() != cur.refs.size()) return false;
@@ -112,7 +118,8 @@ bool Env::states_equal(const VerifierState& old, const VerifierState& cur, uint3
         const FuncState& c = *cur.frames[f];
         if (o.callsite != c.callsite) return false;
         // A frame below the current one resumes after its call instruction.
-        const uint32_t at = f == old.curframe ? insn_idx : static_cast<uint32_t>(old.frames[f + 1]->callsite) + 1;
+        const uint32_t at =
+            f == old.curframe ? insn_idx : static_cast<uint32_t>(old.frames[f + 1]->callsite) + 1;
         const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
         for (int r = 0; r < MAX_BPF_REG; ++r)
             if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids)) return false;
@@ -123,7 +130,8 @@ bool Env::states_equal(const VerifierState& old, const VerifierState& cur, uint3
 
 int Env::is_state_visited(uint32_t insn_idx) {
     // Checkpoints every few jumps are enough for pruning (the kernel's heuristic).
-    bool add_new_state = jmps_processed_ - prev_jmps_processed_ >= 2 && insn_processed_ - prev_insn_processed_ >= 8;
+    bool add_new_state =
+        jmps_processed_ - prev_jmps_processed_ >= 2 && insn_processed_ - prev_insn_processed_ >= 8;
     // States still on the current path: coming back to one unchanged is a loop that never ends.
     // Only the newest few are compared, so a long loop costs linear time; one whose states
     // repeat with a longer period still ends at the complexity limit.
@@ -136,7 +144,8 @@ int Env::is_state_visited(uint32_t insn_idx) {
         }
     }
     // Loop iterations differ; checkpointing every one would not help pruning.
-    if (!active.empty() && jmps_processed_ - prev_jmps_processed_ < 20 && insn_processed_ - prev_insn_processed_ < 100)
+    if (!active.empty() && jmps_processed_ - prev_jmps_processed_ < 20 &&
+        insn_processed_ - prev_insn_processed_ < 100)
         add_new_state = false;
     auto& done = done_[insn_idx];
     for (size_t k = done.size(); k-- > 0;) {
@@ -146,7 +155,8 @@ int Env::is_state_visited(uint32_t insn_idx) {
             return 1;
         }
         // A state that keeps missing costs time on every visit: drop it.
-        if (++node.miss_cnt > node.hit_cnt * 3 + 3) done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
+        if (++node.miss_cnt > node.hit_cnt * 3 + 3)
+            done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
     }
     if (!add_new_state) return 0;
     prev_jmps_processed_ = jmps_processed_;
@@ -159,7 +169,8 @@ int Env::is_state_visited(uint32_t insn_idx) {
     active.push_back(node);
     ++total_states_;
     peak_states_ = total_states_; // explored states are kept until the end
-    max_states_per_insn_ = std::max<uint32_t>(max_states_per_insn_, static_cast<uint32_t>(active.size() + done.size()));
+    max_states_per_insn_ = std::max<uint32_t>(max_states_per_insn_,
+                                              static_cast<uint32_t>(active.size() + done.size()));
     return 0;
 }
 

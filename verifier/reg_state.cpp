@@ -212,7 +212,7 @@ std::string reg_type_str(RegType type, uint32_t flags) {
     if (flags & MEM_RINGBUF) s += "ringbuf_";
     if (flags & PTR_TRUSTED) s += "trusted_";
     s += names[static_cast<size_t>(type)];
-    if (flags & PTR_MAYBE_NULL) s += "_or_null";
+    if (flags & PTR_MAYBE_NULL) s += type == RegType::ptr_to_btf_id ? "or_null_" : "_or_null";
     return s;
 }
 

@@ -1,0 +1,68 @@
+// The kernel verifier corpus: every in-scope case gets the live kernel's verdict and, for
+// rejections, its message; the cases that still disagree are listed with their reason in
+// known_disagreements.txt, and that list may only shrink.
+#include "cli/kernel_cases.hpp"
+#include "verifier/verifier.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+using namespace ebpf;
+
+namespace {
+
+std::map<std::string, std::string> known_disagreements() {
+    std::ifstream in(EBPF_VERIFIER_TESTS_DIR "/known_disagreements.txt");
+    std::map<std::string, std::string> known;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto bar = line.find(" | ");
+        known[line.substr(0, bar)] = bar == std::string::npos ? "" : line.substr(bar + 3);
+    }
+    return known;
+}
+
+} // namespace
+
+TEST_CASE("the verifier agrees with the kernel on the corpus, but for the listed cases") {
+    auto cases = cli::load_kernel_cases(EBPF_SHARED_DIR "/corpus/kernel-verifier/cases.jsonl");
+    REQUIRE(cases.ok());
+    const auto known = known_disagreements();
+    REQUIRE_FALSE(known.empty());
+
+    size_t scored = 0, agree = 0;
+    std::set<std::string> disagreeing;
+    for (auto& c : *cases) {
+        if (!c.in_scope || !c.prog_type) continue;
+        auto maps = cli::create_case_maps(c, 1);
+        REQUIRE(maps.ok());
+        VerifierOptions opts;
+        opts.prog_type = *c.prog_type;
+        opts.strict_alignment = c.test_flags & 2;
+        for (auto& m : maps->maps)
+            opts.maps.push_back(m.get());
+        const auto result = verify(c.insns, opts);
+        ++scored;
+        const bool same_verdict = result.accepted == (c.kernel.verdict == "accept");
+        const bool same_message = result.accepted || result.error == c.kernel.message;
+        if (same_verdict && same_message) {
+            ++agree;
+            continue;
+        }
+        disagreeing.insert(c.id);
+        INFO(c.id << ": kernel " << c.kernel.verdict << " '" << c.kernel.message << "', ours "
+                  << (result.accepted ? "accept" : "reject '" + result.error + "'"));
+        CHECK(known.count(c.id) == 1);
+    }
+    for (const auto& [id, reason] : known) {
+        INFO(id << " is listed (" << reason
+                << ") but now agrees with the kernel: remove it from the list");
+        CHECK(disagreeing.count(id) == 1);
+    }
+    WARN("verifier corpus: " << agree << "/" << scored << " in-scope cases agree with the kernel");
+    CHECK(scored > 800);
+}
