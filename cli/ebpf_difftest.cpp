@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
     std::ofstream report;
     if (!report_path.empty()) report.open(report_path);
 
-    size_t scored = 0, verdict_agree = 0, rejects = 0, message_agree = 0;
+    size_t scored = 0, verdict_agree = 0, rejects = 0, message_agree = 0, runs = 0,
+           retval_agree = 0;
     std::vector<std::string> disagreements;
     for (auto& c : *cases) {
         if (!only.empty() && c.id != only) continue;
@@ -65,19 +66,47 @@ int main(int argc, char** argv) {
         vopts.maps = raw;
         const auto t0 = std::chrono::steady_clock::now();
         const auto result = ebpf::verify(c.insns, vopts);
-        const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+        const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count();
         if (!only.empty()) std::cout << result.log;
 
+        // Accepted programs run once on the case's data, framed like the kernel's test run.
+        nlohmann::json retval = nullptr;
+        std::string run_error;
+        if (result.accepted && maps && c.kernel.retval) {
+            std::vector<uint8_t> ctx_access(result.aux.size());
+            for (size_t i = 0; i < result.aux.size(); ++i)
+                ctx_access[i] = result.aux[i].ptr_type == ebpf::verifier::RegType::ptr_to_ctx;
+            auto r0 = ebpf::cli::run_case(c, *maps, ctx_access);
+            if (r0)
+                retval = *r0;
+            else
+                run_error = r0.error().to_string();
+        }
         nlohmann::json line{
             {"id", c.id},
             {"verdict", result.accepted ? "accept" : "reject"},
             {"message", result.accepted ? nlohmann::json(nullptr) : nlohmann::json(result.error)},
             {"insns_processed", result.insns_processed},
-            {"retval", nullptr},
+            {"retval", retval},
             {"verification_usec", usec}};
+        if (!run_error.empty()) line["run_error"] = run_error;
         if (report) report << line.dump() << "\n";
         if (!score) continue;
         ++scored;
+        if (c.kernel.retval && c.kernel.retval_stable && result.accepted &&
+            c.kernel.verdict == "accept") {
+            ++runs;
+            // BPF_PROG_TEST_RUN reports r0 as a u32.
+            if (retval.is_number() &&
+                static_cast<uint32_t>(retval.get<uint64_t>()) == *c.kernel.retval)
+                ++retval_agree;
+            else
+                disagreements.push_back(
+                    c.id + ": kernel retval " + std::to_string(*c.kernel.retval) + ", ours " +
+                    (retval.is_number() ? std::to_string(retval.get<uint64_t>()) : run_error));
+        }
         const std::string ours = result.accepted ? "accept" : "reject";
         if (ours == c.kernel.verdict) ++verdict_agree;
         if (c.kernel.verdict == "reject") {
@@ -100,5 +129,7 @@ int main(int argc, char** argv) {
                 "kernel's message: %zu/%zu (%.1f%%)\n",
                 scored, verdict_agree, scored, pct(verdict_agree, scored), message_agree, rejects,
                 pct(message_agree, rejects));
+    std::printf("return values of accepted runs (stable ones): %zu/%zu (%.1f%%)\n", retval_agree,
+                runs, pct(retval_agree, runs));
     return 0;
 }

@@ -2,6 +2,10 @@
 
 #include "cli/io.hpp"
 #include "maps/map_in_map.hpp"
+#include "maps/prog_array.hpp"
+#include "vm/isa/assembler.hpp"
+#include "vm/progtypes/prog_type_info.hpp"
+#include "vm/progtypes/test_run.hpp"
 
 #include <nlohmann/json.hpp>
 #include <zlib.h>
@@ -185,6 +189,68 @@ Result<CaseMaps> create_case_maps(KernelCase& c, uint32_t ncpus) {
         }
     }
     return out;
+}
+
+} // namespace ebpf::cli
+
+namespace ebpf::cli {
+namespace {
+
+// The selftest harness's tail-call targets: prog1 = {0: 42, 1: tail-call itself then 41,
+// 2: 24}, prog2 the same at {7, 1, 2}.
+Status fill_prog_array(Map& map, size_t map_index, const Vm& vm,
+                       std::vector<std::unique_ptr<Program>>& keep) {
+    auto& array = static_cast<ProgArrayMap&>(map);
+    const bool prog2 = map.def().max_entries == 8;
+    const std::string self = "r2 = map[idx:" + std::to_string(map_index) +
+                             "]\nr3 = 1\ncall bpf_tail_call#12\nr0 = 41\nexit";
+    const std::pair<uint32_t, std::string> slots[] = {
+        {prog2 ? 7u : 0u, "r0 = 42\nexit"}, {1u, self}, {2u, "r0 = 24\nexit"}};
+    for (const auto& [slot, text] : slots) {
+        auto insns = assemble(text);
+        if (!insns) return insns.error();
+        std::vector<Map*> maps(map_index + 1, nullptr);
+        maps[map_index] = &map;
+        auto prog = Program::load(*insns, vm.helpers(), maps);
+        if (!prog) return prog.error();
+        keep.push_back(std::make_unique<Program>(std::move(*prog)));
+        array.set(slot, keep.back().get());
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps,
+                          const std::vector<uint8_t>& ctx_access) {
+    static const Vm vm;
+    const ProgTypeInfo* info = c.prog_type ? prog_type_info(*c.prog_type) : nullptr;
+    if (!info) return Error{"program type " + c.prog_type_name + " is not described", {}};
+    std::vector<std::unique_ptr<Program>> tail_targets;
+    for (const auto& [kind, index] : maps.index_of_kind)
+        if (kind == "prog1" || kind == "prog2")
+            if (auto err = fill_prog_array(*maps.maps[index], index, vm, tail_targets)) return *err;
+    auto rewritten = convert_ctx_accesses(
+        c.insns, *info, [&](size_t i) { return i < ctx_access.size() && ctx_access[i]; });
+    if (!rewritten) return rewritten.error();
+    std::vector<Map*> raw;
+    for (auto& m : maps.maps)
+        raw.push_back(m.get());
+    auto prog = Program::load(*rewritten, vm.helpers(), raw);
+    if (!prog) return prog.error();
+    TestRunInput input;
+    input.data = c.data;
+    auto ctx = make_test_run_context(*c.prog_type, input);
+    if (!ctx) return ctx.error();
+    RunState state;
+    state.maps = raw;
+    if (auto err = (*ctx)->attach(state)) return *err;
+    RunArgs args;
+    args.r1 = reinterpret_cast<uint64_t>((*ctx)->ctx());
+    args.mode = Mode::fast;
+    auto r = vm.run(*prog, args, state);
+    if (!r) return r.error();
+    return r->r0;
 }
 
 } // namespace ebpf::cli

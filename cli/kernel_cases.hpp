@@ -6,6 +6,7 @@
 #include "vm/isa/insn.hpp"
 #include "vm/isa/result.hpp"
 #include "vm/progtypes/prog_type.hpp"
+#include "vm/vm.hpp"
 
 #include <filesystem>
 #include <map>
@@ -50,5 +51,11 @@ struct CaseMaps {
     std::map<std::string, size_t> index_of_kind;
 };
 Result<CaseMaps> create_case_maps(KernelCase& c, uint32_t ncpus);
+
+// Runs an accepted case once on its `data`, framed as the kernel's test run frames it, in this
+// VM: the verified program's context accesses rewritten, its maps bound, the harness's tail-call
+// programs in prog1/prog2. Gives r0; an error when the type cannot be test-run or the run fails.
+Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps,
+                          const std::vector<uint8_t>& ctx_access);
 
 } // namespace ebpf::cli
