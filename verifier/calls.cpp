@@ -222,6 +222,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     uint32_t alloc_size = 0;
     uint32_t release_ref = 0;
     uint32_t arg_ref = 0; // the reference an argument holds, for casts
+    int callback = -1;    // the callback's first instruction (bpf_loop, for_each_map_elem)
     for (uint32_t i = 0; i < 5; ++i) {
         const ArgType arg = fn->args[i];
         if (arg == ArgType::dontcare) break;
@@ -321,9 +322,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
                     regno);
             release_ref = reg.ref_obj_id;
             break;
-        case ArgType::ptr_to_func:
-            return reject(-EINVAL_, "callback functions (%s#%d) are not verified yet", name.c_str(),
-                          func_id);
+        case ArgType::ptr_to_func: callback = static_cast<int>(reg.subprog); break;
         case ArgType::ptr_to_spin_lock:
         case ArgType::ptr_to_timer:
         case ArgType::ptr_to_const_str:
@@ -333,6 +332,10 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     }
     if (func_id == static_cast<int32_t>(KernelHelper::tail_call))
         if (int err = check_resource_leak(true, "tail_call")) return err;
+    if (callback >= 0)
+        if (int err =
+                push_callback_call(func_id, insn_idx, static_cast<uint32_t>(callback), map_reg))
+            return err;
     if (release_ref) {
         auto& refs = cur_.refs;
         refs.erase(std::remove_if(refs.begin(), refs.end(),
@@ -402,6 +405,54 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     } else if (fn->ref == RefKind::cast) {
         r0.ref_obj_id = arg_ref;
     }
+    return 0;
+}
+
+int Env::push_callback_call(int32_t func_id, uint32_t insn_idx, uint32_t target,
+                            const RegState* map_reg) {
+    // The callback runs on a branch of its own, in a new frame; this path goes on as if the
+    // helper returned. When the callback exits it comes back to this call, which may start it
+    // again with what it changed: the kernel's way of covering every number of iterations.
+    FuncState& caller = cur_.cur();
+    const bool is_loop = func_id == static_cast<int32_t>(KernelHelper::loop);
+    if (is_loop && caller.callback_depth >= caller.regs[BPF_REG_1].umax) {
+        caller.callback_depth = 0;
+        return 0;
+    }
+    const int subprog = find_subprog(target);
+    if (subprog < 0) return reject(-EFAULT_, "verifier bug. No program starts at insn %u", target);
+    if (cur_.curframe + 1 >= MAX_CALL_FRAMES)
+        return reject(-E2BIG_, "the call stack of %u frames is too deep", cur_.curframe + 2);
+    if (int err = push_branch(target, insn_idx)) return err;
+    VerifierState& cb = branches_.back().state;
+    FuncState& cb_caller = cb.cur();
+    cb_caller.callback_depth++;
+    caller.callback_depth = 0;
+    auto callee = std::make_unique<FuncState>();
+    init_func_state(*callee, cb.curframe + 1, static_cast<uint32_t>(subprog),
+                    static_cast<int>(insn_idx));
+    callee->in_callback_fn = true;
+    if (is_loop) {
+        // callback_fn(u32 index, void *ctx)
+        mark_unknown(callee->regs[1]);
+        callee->regs[2] = cb_caller.regs[3];
+    } else {
+        // callback_fn(struct bpf_map *map, key, value, void *ctx)
+        RegState map = *map_reg;
+        callee->regs[1] = map;
+        for (auto [r, type] :
+             {std::pair{2, RegType::ptr_to_map_key}, std::pair{3, RegType::ptr_to_map_value}}) {
+            RegState& reg = callee->regs[r];
+            mark_unknown(reg);
+            mark_known_zero(reg);
+            reg.type = type;
+            reg.map = map.map;
+            reg.inner_map = map.inner_map;
+        }
+        callee->regs[4] = cb_caller.regs[3];
+    }
+    cb.frames.push_back(std::move(callee));
+    cb.curframe++;
     return 0;
 }
 

@@ -212,6 +212,8 @@ int Env::check_cfg() {
                 prune_point_[t] = true;
                 return push(t, static_cast<int64_t>(t) + insn.imm + 1, branch);
             }
+            // Calls that run callbacks come back to themselves: a checkpoint stops the iterations.
+            if (insn.src == 0 && (insn.imm == 181 || insn.imm == 164)) prune_point_[t] = true;
             return push(t, t + 1, fallthrough);
         case BPF_JA: {
             const int64_t off = cls == BPF_JMP32 ? insn.imm : insn.off;

@@ -134,6 +134,27 @@ int Env::check_exit(uint32_t& insn_idx) {
         // Back to the caller with whatever R0 holds (the caller may not read it if unset).
         FuncState& callee = cur_.cur();
         const RegState r0 = callee.regs[BPF_REG_0];
+        if (callee.in_callback_fn) {
+            if (int err = check_reg_arg(BPF_REG_0, RegArg::src_op)) return err;
+            if (r0.type != RegType::scalar) return reject(-EACCES_, "R0 not a scalar value");
+            if (r0.smin < 0 || r0.smax > 1) {
+                std::string has;
+                if (r0.smin > std::numeric_limits<int64_t>::min())
+                    has += " smin=" + std::to_string(r0.smin);
+                if (r0.smax < std::numeric_limits<int64_t>::max())
+                    has += " smax=" + std::to_string(r0.smax);
+                if (has.empty()) has = " unknown scalar value";
+                return reject(-EINVAL_,
+                              "At callback return the register R0 has%s should have been in [0, 1]",
+                              has.c_str());
+            }
+            // Back to the helper call, which may run the callback again.
+            const int callsite = callee.callsite;
+            cur_.frames.pop_back();
+            cur_.curframe--;
+            insn_idx = static_cast<uint32_t>(callsite);
+            return 1;
+        }
         if (r0.type == RegType::ptr_to_stack)
             return reject(-EINVAL_, "cannot return stack pointer to the caller");
         const int callsite = callee.callsite;

@@ -106,6 +106,8 @@ class Env {
     void note_stack_depth(const FuncState& frame, uint32_t depth);
     int check_max_stack_depth();
     int check_func_call(const Insn& insn, uint32_t& insn_idx);
+    int push_callback_call(int32_t func_id, uint32_t insn_idx, uint32_t target,
+                           const RegState* map_reg);
 
     // --- liveness.cpp ---
     void compute_live_registers();

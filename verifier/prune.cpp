@@ -86,7 +86,7 @@ bool Env::states_identical(const VerifierState& a, const VerifierState& b,
     for (size_t f = 0; f <= a.curframe; ++f) {
         const FuncState& x = *a.frames[f];
         const FuncState& y = *b.frames[f];
-        if (x.callsite != y.callsite) return false;
+        if (x.callsite != y.callsite || x.callback_depth != y.callback_depth) return false;
         const uint32_t at =
             f == a.curframe ? insn_idx : static_cast<uint32_t>(a.frames[f + 1]->callsite) + 1;
         const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
@@ -116,7 +116,8 @@ bool Env::states_equal(const VerifierState& old, const VerifierState& cur,
     for (size_t f = 0; f <= old.curframe; ++f) {
         const FuncState& o = *old.frames[f];
         const FuncState& c = *cur.frames[f];
-        if (o.callsite != c.callsite) return false;
+        if (o.callsite != c.callsite || o.in_callback_fn != c.in_callback_fn) return false;
+        if (o.callback_depth > c.callback_depth) return false;
         // A frame below the current one resumes after its call instruction.
         const uint32_t at =
             f == old.curframe ? insn_idx : static_cast<uint32_t>(old.frames[f + 1]->callsite) + 1;
@@ -136,6 +137,13 @@ int Env::is_state_visited(uint32_t insn_idx) {
     // Only the newest few are compared, so a long loop costs linear time; one whose states
     // repeat with a longer period still ends at the complexity limit.
     auto& active = active_[insn_idx];
+    // At a call that runs a callback, coming back to a state already being explored means the
+    // iterations converged: nothing new can happen (the kernel's calls_callback rule).
+    const Insn& here = insns_[insn_idx];
+    if (here.opcode == (BPF_JMP | BPF_CALL) && here.src == 0 &&
+        (here.imm == 181 || here.imm == 164))
+        for (size_t k = active.size(); k-- > 0;)
+            if (states_equal(active[k]->state, cur_, insn_idx)) return 1;
     for (size_t k = active.size(), n = 0; k-- > 0 && n < 64; ++n) {
         if (states_identical(active[k]->state, cur_, insn_idx)) {
             verbose("infinite loop detected at insn %u\n", insn_idx);

@@ -25,7 +25,9 @@ struct FuncState {
     std::vector<StackSlot> stack; // slot i covers fp-8*(i+1) .. fp-8*i-1
     uint32_t frameno = 0;
     uint32_t subprogno = 0;
-    int callsite = -1; // the call instruction in the caller frame
+    int callsite = -1;           // the call instruction in the caller frame
+    bool in_callback_fn = false; // a callback: returns to its helper call, R0 in [0, 1]
+    uint32_t callback_depth = 0; // callback iterations this frame has started at its helper call
 
     size_t allocated_stack() const { return stack.size() * 8; }
     void grow_stack(size_t bytes) {

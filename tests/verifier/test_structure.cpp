@@ -77,3 +77,34 @@ TEST_CASE("a helper's result must be null-checked before use") {
     // No map here: an unknown helper id and a forbidden one give the kernel's messages.
     CHECK(rejected("call unknown#999\nr0 = 0\nexit") == "invalid func unknown#999");
 }
+
+TEST_CASE("bpf_loop callbacks are verified in their own frame and must return 0 or 1") {
+    // callback_fn(u32 index, void *ctx) at insn 8: returns 0.
+    const char* ok = R"(
+        r1 = 4
+        r2 = subprog[+6]
+        r3 = 0
+        r4 = 0
+        call bpf_loop#181
+        r0 = 0
+        exit
+        r0 = 0
+        exit
+    )";
+    CHECK(verify_text(ok).accepted);
+    const char* bad = R"(
+        r1 = 4
+        r2 = subprog[+6]
+        r3 = 0
+        r4 = 0
+        call bpf_loop#181
+        r0 = 0
+        exit
+        r0 = 7
+        exit
+    )";
+    const auto r = verify_text(bad);
+    REQUIRE_FALSE(r.accepted);
+    CHECK(r.error ==
+          "At callback return the register R0 has smin=7 smax=7 should have been in [0, 1]");
+}
