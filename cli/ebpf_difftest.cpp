@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
             std::vector<uint8_t> ctx_access(result.aux.size());
             for (size_t i = 0; i < result.aux.size(); ++i)
                 ctx_access[i] = result.aux[i].ptr_type == ebpf::verifier::RegType::ptr_to_ctx;
-            auto r0 = ebpf::cli::run_case(c, *maps, ctx_access);
+            auto r0 = ebpf::cli::run_case(c, *maps, ebpf::Mode::fast, ctx_access);
             if (r0)
                 retval = *r0;
             else

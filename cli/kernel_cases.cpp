@@ -221,7 +221,7 @@ Status fill_prog_array(Map& map, size_t map_index, const Vm& vm,
 
 } // namespace
 
-Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps,
+Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
                           const std::vector<uint8_t>& ctx_access) {
     static const Vm vm;
     const ProgTypeInfo* info = c.prog_type ? prog_type_info(*c.prog_type) : nullptr;
@@ -247,7 +247,7 @@ Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps,
     if (auto err = (*ctx)->attach(state)) return *err;
     RunArgs args;
     args.r1 = reinterpret_cast<uint64_t>((*ctx)->ctx());
-    args.mode = Mode::fast;
+    args.mode = mode;
     auto r = vm.run(*prog, args, state);
     if (!r) return r.error();
     return r->r0;
