@@ -173,6 +173,7 @@ int Env::check_stack_range(uint32_t regno, int off, int access_size, bool zero_s
                       write ? " write to" : " read from", regno, off, access_size);
     frame.grow_stack(static_cast<size_t>(-min_off));
     note_stack_depth(frame, static_cast<uint32_t>(-min_off));
+    if (!write) mark_stack_read(reg.frameno, min_off, max_off);
     for (int64_t at = min_off; at < max_off; ++at) {
         const int64_t slot = -at - 1;
         StackSlot& s = frame.stack[static_cast<size_t>(slot / 8)];

@@ -117,7 +117,9 @@ class Env {
     // 1: the current state is covered by an explored one (stop this path); 0: go on; <0 error.
     int is_state_visited(uint32_t insn_idx);
     void update_branch_counts(std::shared_ptr<StateNode> node);
-    bool states_equal(const VerifierState& old, const VerifierState& cur, uint32_t insn_idx) const;
+    bool states_equal(const StateNode& old, const VerifierState& cur, uint32_t insn_idx) const;
+    void mark_stack_read(uint32_t frameno, int64_t lo, int64_t hi); // bytes [lo, hi) below fp
+    void mark_stack_written(uint32_t frameno, int off, int size);
     bool states_identical(const VerifierState& a, const VerifierState& b, uint32_t insn_idx) const;
 
     Insns insns_;

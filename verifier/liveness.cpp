@@ -1,6 +1,7 @@
 // Which registers each instruction may still read before writing them (a backward dataflow over
 // the control-flow graph). States differing only in dead registers are equal for pruning, as the
 // kernel's compute_live_registers makes them.
+#include "helpers/proto.hpp"
 #include "verifier/env.hpp"
 
 namespace ebpf::verifier {
@@ -11,6 +12,16 @@ constexpr uint16_t bit(int r) {
 }
 constexpr uint16_t args_r1_r5 = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
 constexpr uint16_t caller_saved = bit(0) | args_r1_r5;
+
+// The argument registers a helper reads, from its prototype (all five when unknown).
+uint16_t helper_args(int32_t id) {
+    const HelperProto* proto = kernel_helper_proto(id);
+    if (!proto) return args_r1_r5;
+    uint16_t use = 0;
+    for (size_t i = 0; i < proto->args.size() && proto->args[i] != ArgType::dontcare; ++i)
+        use |= bit(static_cast<int>(i) + 1);
+    return use;
+}
 
 struct UseDef {
     uint16_t use = 0, def = 0;
@@ -62,7 +73,7 @@ UseDef use_def(const Insn& insn) {
         switch (bpf_op(insn.opcode)) {
         case BPF_JA: break;
         case BPF_CALL:
-            u.use |= args_r1_r5;
+            u.use |= insn.src == 0 ? helper_args(insn.imm) : args_r1_r5;
             u.def |= caller_saved;
             break;
         case BPF_EXIT: u.use |= bit(0); break;

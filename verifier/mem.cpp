@@ -206,6 +206,7 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
         }
         frame.grow_stack(static_cast<size_t>(-min_off));
         note_stack_depth(frame, static_cast<uint32_t>(-min_off));
+        if (!tnum_is_const(reg.var_off) && !write) mark_stack_read(reg.frameno, min_off, max_off);
         if (!tnum_is_const(reg.var_off)) {
             // Any slot in the range may be touched: writes make them all unknown data.
             for (int64_t at = min_off; at < max_off; ++at) {
@@ -228,6 +229,10 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
             break;
         }
         const int at = static_cast<int>(min_off);
+        if (write)
+            mark_stack_written(reg.frameno, at, size);
+        else
+            mark_stack_read(reg.frameno, at, at + size);
         if (write) {
             if ((err = check_stack_write(frame, at, size, value_regno, insn_idx))) return err;
         } else if ((err = check_stack_read(frame, at, size, value_regno))) {

@@ -61,8 +61,10 @@ bool regsafe(const RegState& old, const RegState& cur, IdMap& ids) {
     }
 }
 
-bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool privileged) {
+bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool privileged,
+               const SlotSet& read) {
     for (size_t i = 0; i < old.stack.size(); ++i) {
+        if (!read[slot_key(old.frameno, i)]) continue; // no path from the old state read it
         const StackSlot& o = old.stack[i];
         const StackSlot* c = i < cur.stack.size() ? &cur.stack[i] : nullptr;
         for (size_t b = 0; b < 8; ++b) {
@@ -105,8 +107,8 @@ bool Env::states_identical(const VerifierState& a, const VerifierState& b,
     return true;
 }
 
-bool Env::states_equal(const VerifierState& old, const VerifierState& cur,
-                       uint32_t insn_idx) const {
+bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t insn_idx) const {
+    const VerifierState& old = node.state;
     if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id)
         return false;
     if (old.refs.size() != cur.refs.size()) return false;
@@ -124,7 +126,7 @@ bool Env::states_equal(const VerifierState& old, const VerifierState& cur,
         const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
         for (int r = 0; r < MAX_BPF_REG; ++r)
             if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids)) return false;
-        if (!stacksafe(o, c, ids, opts_.privileged)) return false;
+        if (!stacksafe(o, c, ids, opts_.privileged, node.read)) return false;
     }
     return true;
 }
@@ -143,7 +145,7 @@ int Env::is_state_visited(uint32_t insn_idx) {
     if (here.opcode == (BPF_JMP | BPF_CALL) && here.src == 0 &&
         (here.imm == 181 || here.imm == 164))
         for (size_t k = active.size(); k-- > 0;)
-            if (states_equal(active[k]->state, cur_, insn_idx)) return 1;
+            if (states_equal(*active[k], cur_, insn_idx)) return 1;
     for (size_t k = active.size(), n = 0; k-- > 0 && n < 64; ++n) {
         if (states_identical(active[k]->state, cur_, insn_idx)) {
             verbose("infinite loop detected at insn %u\n", insn_idx);
@@ -158,7 +160,7 @@ int Env::is_state_visited(uint32_t insn_idx) {
     auto& done = done_[insn_idx];
     for (size_t k = done.size(); k-- > 0;) {
         StateNode& node = *done[k];
-        if (states_equal(node.state, cur_, insn_idx)) {
+        if (states_equal(node, cur_, insn_idx)) {
             node.hit_cnt++;
             return 1;
         }
@@ -173,6 +175,8 @@ int Env::is_state_visited(uint32_t insn_idx) {
     node->state = cur_;
     node->insn_idx = insn_idx;
     node->branches = 1;
+    node->written = cur_.written;
+    cur_.written.reset();
     cur_.parent = node;
     active.push_back(node);
     ++total_states_;
@@ -180,6 +184,29 @@ int Env::is_state_visited(uint32_t insn_idx) {
     max_states_per_insn_ = std::max<uint32_t>(max_states_per_insn_,
                                               static_cast<uint32_t>(active.size() + done.size()));
     return 0;
+}
+
+} // namespace ebpf::verifier
+
+namespace ebpf::verifier {
+
+void Env::mark_stack_read(uint32_t frameno, int64_t lo, int64_t hi) {
+    // Up the checkpoints of this path, until a segment that wrote the slot whole.
+    if (lo >= hi) return;
+    for (int64_t spi = -hi / 8; spi <= (-lo - 1) / 8; ++spi) {
+        const size_t key = slot_key(frameno, static_cast<size_t>(spi));
+        if (cur_.written[key]) continue;
+        for (StateNode* n = cur_.parent.get(); n; n = n->state.parent.get()) {
+            if (n->read[key]) break; // already marked further up
+            n->read.set(key);
+            if (n->written[key]) break;
+        }
+    }
+}
+
+void Env::mark_stack_written(uint32_t frameno, int off, int size) {
+    if (size == 8 && off % 8 == 0)
+        cur_.written.set(slot_key(frameno, static_cast<size_t>((-off - 1) / 8)));
 }
 
 } // namespace ebpf::verifier

@@ -7,6 +7,7 @@
 #include "vm/isa/insn.hpp"
 
 #include <array>
+#include <bitset>
 #include <memory>
 #include <vector>
 
@@ -43,9 +44,16 @@ struct RefState {
 
 struct StateNode;
 
+// Stack slots of the whole call chain: frame * 64 + slot (64 slots of 8 bytes a frame).
+using SlotSet = std::bitset<MAX_CALL_FRAMES * MAX_BPF_STACK / 8>;
+inline size_t slot_key(uint32_t frameno, size_t spi) {
+    return frameno * (MAX_BPF_STACK / 8) + spi;
+}
+
 struct VerifierState {
     std::vector<std::unique_ptr<FuncState>> frames;
     std::shared_ptr<StateNode> parent; // the last checkpoint on this path
+    SlotSet written;                   // stack slots written whole since that checkpoint
     std::vector<RefState> refs;
     uint32_t curframe = 0;
     uint32_t active_spin_lock_id = 0;
@@ -61,6 +69,7 @@ struct VerifierState {
         curframe = other.curframe;
         active_spin_lock_id = other.active_spin_lock_id;
         parent = other.parent;
+        written = other.written;
         return *this;
     }
     VerifierState(VerifierState&&) = default;
@@ -77,6 +86,10 @@ struct StateNode {
     uint32_t insn_idx = 0;
     uint32_t branches = 1;
     uint32_t hit_cnt = 0, miss_cnt = 0; // states that keep missing are dropped
+    // Stack slots some path from here read before writing them: only those matter when this
+    // state is compared (the kernel's read marks). written: slots written whole between the
+    // parent checkpoint and this one, where read marks stop going up.
+    SlotSet read, written;
 };
 
 } // namespace ebpf::verifier
