@@ -1,6 +1,6 @@
 // JIT speed: ns per executed instruction on the interpreter benchmark's two loops (a tight
-// ALU/branch loop and a load/store-heavy loop), and the time to compile a 4,096-instruction
-// program, with and without constant blinding.
+// ALU/branch loop and a load/store-heavy loop), the fixed cost of a run and of a helper call, and
+// the time to compile a 4,096-instruction program, with and without constant blinding.
 #include "jit/jit.hpp"
 #include "vm/isa/assembler.hpp"
 #include "vm/vm.hpp"
@@ -83,6 +83,22 @@ void run_bench(benchmark::State& st, const char* text, bool blind) {
     st.counters["insns_per_run"] = per_run;
 }
 
+// The fixed cost of a run (entry, frame, exit) and of a helper call, on a state kept across runs
+// as an embedder running packet after packet keeps it.
+void overhead_bench(benchmark::State& st, const char* text) {
+    auto insns = ebpf::assemble(text);
+    if (!insns) throw std::runtime_error(insns.error().to_string());
+    ebpf::Vm vm;
+    const ebpf::Program prog = load(vm, *insns);
+    auto jitted = ebpf::jit_compile(prog);
+    if (!jitted) throw std::runtime_error(jitted.error().to_string());
+    ebpf::RunState state;
+    for (auto _ : st) {
+        auto r = jitted->run({}, state);
+        benchmark::DoNotOptimize(r);
+    }
+}
+
 // 4,096 instructions of the usual mix: ALU with immediates and registers, stack loads and
 // stores, forward branches, a helper call now and then.
 std::vector<ebpf::Insn> large_program() {
@@ -142,6 +158,9 @@ BENCHMARK_CAPTURE(run_bench, alu_branch_jit, alu_loop, false)->Unit(benchmark::k
 BENCHMARK_CAPTURE(run_bench, alu_branch_jit_blinded, alu_loop, true)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run_bench, load_store_jit, mem_loop, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run_bench, load_store_jit_blinded, mem_loop, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(overhead_bench, run_empty, "r0 = 2\nexit")->Unit(benchmark::kNanosecond);
+BENCHMARK_CAPTURE(overhead_bench, run_one_helper, "call bpf_get_smp_processor_id#8\nexit")
+    ->Unit(benchmark::kNanosecond);
 BENCHMARK_CAPTURE(compile_bench, compile_4096, false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(compile_bench, compile_4096_blinded, true)->Unit(benchmark::kMicrosecond);
 

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+struct bpf_object; // libbpf's
+
 extern "C" {
 
 // bench/progs/bench.h's native struct xdp_md.
@@ -61,6 +63,9 @@ class VmProgram {
     // that repeats on one packet.
     uint64_t run_interpreter();
     uint64_t run_jit();
+    // Native runs look maps up in this object's maps once they are bound here (the native maps
+    // are globals: the last binding wins).
+    void bind_native_maps(const Case& c);
     int run_native();
     std::vector<uint8_t> packet() const { return ctx_->data_out(); }
     std::vector<uint8_t> native_packet() const { return native_packet_; }
@@ -97,7 +102,7 @@ class KernelProgram {
 
   private:
     KernelProgram() = default;
-    struct bpf_object* object_ = nullptr;
+    ::bpf_object* object_ = nullptr;
     int fd_ = -1;
 };
 

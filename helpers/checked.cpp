@@ -68,6 +68,14 @@ struct ArgChecker {
             if (state.ctx && r != reinterpret_cast<uint64_t>(state.ctx))
                 return fail(i, "= " + hex(r) + " is not the run's context");
             return true;
+        // A socket: a view of one the run knows (the context's, or one a lookup found). The
+        // helpers that take a BTF socket take null too.
+        case ArgType::ptr_to_btf_id_sock_common:
+            if (r == 0) return true;
+            [[fallthrough]];
+        case ArgType::ptr_to_sock_common:
+            if (!state.knows_sock_view(r)) return fail(i, "= " + hex(r) + " is not a socket of the run");
+            return true;
         // Not dereferenced here: callbacks are checked by the engine that runs them, ringbuf
         // records by the ring buffer, and sizes with the memory before them.
         default: return true;

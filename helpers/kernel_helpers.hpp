@@ -55,6 +55,16 @@ EBPF_HELPER_DECL(ringbuf_discard);
 EBPF_HELPER_DECL(ringbuf_query);
 // csum.cpp
 EBPF_HELPER_DECL(csum_diff);
+// sock.cpp
+EBPF_HELPER_DECL(sk_release);
+EBPF_HELPER_DECL(sk_fullsock);
+EBPF_HELPER_DECL(tcp_sock);
+EBPF_HELPER_DECL(get_listener_sock);
+EBPF_HELPER_DECL(skc_to_tcp_sock);
+EBPF_HELPER_DECL(skc_to_tcp6_sock);
+EBPF_HELPER_DECL(skc_to_tcp_timewait_sock);
+EBPF_HELPER_DECL(skc_to_tcp_request_sock);
+EBPF_HELPER_DECL(skc_to_udp6_sock);
 // spin_lock.cpp
 EBPF_HELPER_DECL(spin_lock);
 EBPF_HELPER_DECL(spin_unlock);

@@ -42,8 +42,9 @@ void add_socket_protos(std::unordered_map<int32_t, HelperProto>& m) {
     add(H::tcp_sock, proto(R::ptr_to_tcp_sock_or_null, {A::ptr_to_sock_common}), RefKind::cast);
     add(H::get_listener_sock, proto(R::ptr_to_socket_or_null, {A::ptr_to_sock_common}),
         RefKind::none);
-    add(H::skc_to_tcp_sock, proto(R::ptr_to_btf_id_or_null, {A::ptr_to_btf_id_sock_common}),
-        RefKind::cast);
+    for (H cast : {H::skc_to_tcp_sock, H::skc_to_tcp6_sock, H::skc_to_tcp_timewait_sock,
+                   H::skc_to_tcp_request_sock, H::skc_to_udp6_sock})
+        add(cast, proto(R::ptr_to_btf_id_or_null, {A::ptr_to_btf_id_sock_common}), RefKind::cast);
 }
 
 const std::unordered_map<int32_t, HelperProto>& table() {

@@ -42,6 +42,15 @@ void register_kernel_helpers(HelperRegistry& registry) {
     EBPF_REGISTER(csum_diff);
     EBPF_REGISTER(spin_lock);
     EBPF_REGISTER(spin_unlock);
+    EBPF_REGISTER(sk_release);
+    EBPF_REGISTER(sk_fullsock);
+    EBPF_REGISTER(tcp_sock);
+    EBPF_REGISTER(get_listener_sock);
+    EBPF_REGISTER(skc_to_tcp_sock);
+    EBPF_REGISTER(skc_to_tcp6_sock);
+    EBPF_REGISTER(skc_to_tcp_timewait_sock);
+    EBPF_REGISTER(skc_to_tcp_request_sock);
+    EBPF_REGISTER(skc_to_udp6_sock);
 #undef EBPF_REGISTER
 }
 

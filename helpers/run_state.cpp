@@ -1,5 +1,7 @@
 #include "helpers/run_state.hpp"
 
+#include "helpers/sock.hpp"
+
 #include "maps/map.hpp"
 #include "maps/spin_lock.hpp"
 
@@ -17,6 +19,29 @@ bool RunState::map_owns(uint64_t addr, uint64_t len, bool write) const {
     for (const Map* m : handed_maps_)
         if (m->owns(addr, len, write)) return true;
     return false;
+}
+
+namespace {
+
+template <typename Fn> bool any_sock(const RunState& state, Fn&& fn) {
+    if (state.ctx_sock && fn(*state.ctx_sock)) return true;
+    for (const Sock* s : state.sockets)
+        if (fn(*s)) return true;
+    return false;
+}
+
+} // namespace
+
+bool RunState::sock_owns(uint64_t addr, uint64_t len) const {
+    return any_sock(*this, [&](const Sock& s) {
+        return MemoryRegion{s.sk_view(), sizeof s.sk, false}.contains(addr, len) ||
+               MemoryRegion{s.tcp_view(), sizeof s.tcp, false}.contains(addr, len);
+    });
+}
+
+bool RunState::knows_sock_view(uint64_t addr) const {
+    return any_sock(*this,
+                    [&](const Sock& s) { return addr == s.sk_view() || addr == s.tcp_view(); });
 }
 
 bool RunState::knows_map(const Map* map) const {

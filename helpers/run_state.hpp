@@ -15,6 +15,7 @@ namespace ebpf {
 
 class Map;
 class Program;
+struct Sock;
 
 struct MemoryRegion {
     uint64_t begin = 0;
@@ -101,6 +102,15 @@ class RunState {
     // Null: no current task (the kernel's helpers then answer -EINVAL).
     const TaskIdentity* task = nullptr;
 
+    // The sockets of the namespace the run is in, as bpf_sk_lookup_tcp and its kin search them
+    // (helpers/sock.hpp); empty, as in a kernel test run with no matching socket, they find none.
+    // The host owns them and keeps them alive for the run.
+    std::span<Sock* const> sockets;
+    // The context's own socket (skb->sk), as the context's attach sets it; null for none.
+    Sock* ctx_sock = nullptr;
+    // True when addr is a view of one of the two (a socket a helper may take).
+    bool knows_sock_view(uint64_t addr) const;
+
     // What the run leaves for the host: each bpf_trace_printk line (null: discarded), and the
     // last redirect.
     std::vector<std::string>* trace_pipe = nullptr;
@@ -137,7 +147,7 @@ class RunState {
             const MemoryRegion r{begin, reinterpret_cast<uint64_t>(*m.end) - begin, m.writable};
             if (*m.end >= *m.begin && r.contains(addr, len) && (!write || r.writable)) return true;
         }
-        return map_owns(addr, len, write);
+        return map_owns(addr, len, write) || (!write && sock_owns(addr, len));
     }
 
     // Maps a checked run may name: its own, and those a lookup in a map of maps handed out.
@@ -167,6 +177,7 @@ class RunState {
     };
 
     bool map_owns(uint64_t addr, uint64_t len, bool write) const; // run_state.cpp
+    bool sock_owns(uint64_t addr, uint64_t len) const;              // a socket's views
 
     std::array<MemoryRegion, max_regions> regions_{};
     size_t nregions_ = 0;

@@ -19,6 +19,7 @@ struct GeneratedCode {
     uint32_t tail_entry_offset = 0;     // where a tail call into this program lands
     std::vector<uint32_t> insn_offsets; // as JitProgram::insn_offsets()
     std::vector<uint32_t> functions;    // first instructions of functions, ascending
+    std::vector<uint32_t> function_entries; // for each function, where a callback enters it
 };
 
 // The generated code must be position-independent: the driver copies it to its final place.

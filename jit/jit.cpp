@@ -35,6 +35,11 @@ class FirstError : public asmjit::ErrorHandler {
     std::string text;
 };
 
+// Out of line: run() is on every packet's path.
+[[gnu::noinline, gnu::cold]] Error checked_run_refused() {
+    return Error{"the JIT runs in fast mode only; checked runs are the interpreter's", std::nullopt};
+}
+
 Error asmjit_error(asmjit::Error err) {
     return Error{std::string("code generation failed: ") + asmjit::DebugUtils::errorAsString(err),
                  std::nullopt};
@@ -73,6 +78,7 @@ Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& op
     jitted.memory_ = std::move(*memory);
     jitted.insn_offsets_ = std::move(generated->insn_offsets);
     jitted.functions_ = std::move(generated->functions);
+    jitted.function_entries_ = std::move(generated->function_entries);
     jitted.helpers_ = &prog.helpers();
     jitted.maps_.assign(prog.maps().begin(), prog.maps().end());
     return jitted;
@@ -89,13 +95,12 @@ Result<JitProgram> jit_compile(const Program& prog, const JitOptions& options) {
 const uint8_t* JitProgram::function_at(size_t insn) const {
     const auto it = std::lower_bound(functions_.begin(), functions_.end(), insn);
     if (it == functions_.end() || *it != insn) return nullptr;
-    return memory_.data() + insn_offsets_[insn];
+    return memory_.data() + function_entries_[static_cast<size_t>(it - functions_.begin())];
 }
 
 Result<RunResult> JitProgram::run(const RunArgs& args, RunState& state) const {
-    if (args.mode != Mode::fast)
-        return Error{"the JIT runs in fast mode only; checked runs are the interpreter's",
-                     std::nullopt};
+    if (args.mode != Mode::fast) [[unlikely]]
+        return checked_run_refused();
     state.checked = false;
     if (state.maps.empty()) state.maps = maps_;
     jit::JitRunContext ctx;
@@ -109,7 +114,8 @@ Result<RunResult> JitProgram::run(const RunArgs& args, RunState& state) const {
     const uint64_t r0 = entry_(args.r1, args.r2, &ctx);
     state.engine = nullptr;
     state.call_subprog = nullptr;
-    if (auto err = jit::Runtime::exit_error(ctx)) return *err;
+    if (ctx.exit != jit::JitExit::none) [[unlikely]]
+        return *jit::Runtime::exit_error(ctx);
     return RunResult{r0, 0};
 }
 

@@ -64,7 +64,8 @@ class JitProgram {
     static Result<JitProgram> compile(const Program& prog, const JitOptions& options);
     JitProgram() = default;
 
-    // The code of the function starting at instruction `insn`, or null when none does.
+    // Where a callback enters the function starting at instruction `insn`, or null when none
+    // does.
     const uint8_t* function_at(size_t insn) const;
 
     jit::CodeMemory memory_;
@@ -72,7 +73,8 @@ class JitProgram {
     jit::CallbackEntry callback_entry_ = nullptr;
     const uint8_t* tail_entry_ = nullptr; // after the first function's prologue
     std::vector<uint32_t> insn_offsets_;
-    std::vector<uint32_t> functions_; // first instructions of functions, ascending
+    std::vector<uint32_t> functions_;        // first instructions of functions, ascending
+    std::vector<uint32_t> function_entries_; // their callback entries' offsets in code()
     const HelperRegistry* helpers_ = nullptr;
     std::vector<Map*> maps_; // the program's, for helpers that look at RunState::maps
     // Where tail calls find their targets' code: the cache that compiled this program, or for

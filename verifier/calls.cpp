@@ -7,6 +7,7 @@
 #include "vm/progtypes/prog_type_info.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ebpf::verifier {
 namespace {
@@ -325,8 +326,14 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
             break;
         case ArgType::ptr_to_func: callback = static_cast<int>(reg.subprog); break;
         case ArgType::ptr_to_spin_lock:
-        case ArgType::ptr_to_timer:
+            if (int err = process_spin_lock(
+                    regno, func_id == static_cast<int32_t>(KernelHelper::spin_lock)))
+                return err;
+            break;
         case ArgType::ptr_to_const_str:
+            if (int err = check_reg_const_str(regno)) return err;
+            break;
+        case ArgType::ptr_to_timer:
             return reject(-EINVAL_, "%s#%d is not verified yet", name.c_str(), func_id);
         default: break;
         }
@@ -406,6 +413,56 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     } else if (fn->ref == RefKind::cast) {
         r0.ref_obj_id = arg_ref;
     }
+    return 0;
+}
+
+int Env::process_spin_lock(uint32_t regno, bool is_lock) {
+    const RegState& reg = cur_.cur().regs[regno];
+    if (!tnum_is_const(reg.var_off))
+        return reject(
+            -EINVAL_,
+            "R%u doesn't have constant offset. bpf_spin_lock has to be at the constant offset",
+            regno);
+    const MapDef& def = reg_map_def(reg);
+    if (def.spin_lock_off < 0)
+        return reject(-EINVAL_, "map '%s' has no valid bpf_spin_lock", def.name.c_str());
+    const int64_t at = static_cast<int64_t>(reg.var_off.value) + reg.off;
+    if (at != def.spin_lock_off)
+        return reject(-EINVAL_, "off %lld doesn't point to 'struct bpf_spin_lock' that is at %d",
+                      static_cast<long long>(at), def.spin_lock_off);
+    if (is_lock) {
+        if (cur_.active_spin_lock_map)
+            return reject(-EINVAL_, "Locking two bpf_spin_locks are not allowed");
+        cur_.active_spin_lock_map = reg.map;
+        cur_.active_spin_lock_id = reg.id;
+        return 0;
+    }
+    if (!cur_.active_spin_lock_map)
+        return reject(-EINVAL_, "bpf_spin_unlock without taking a lock");
+    if (cur_.active_spin_lock_map != reg.map || cur_.active_spin_lock_id != reg.id)
+        return reject(-EINVAL_, "bpf_spin_unlock of different lock");
+    cur_.active_spin_lock_map = nullptr;
+    cur_.active_spin_lock_id = 0;
+    return 0;
+}
+
+int Env::check_reg_const_str(uint32_t regno) {
+    // A format string: NUL-terminated, in a map programs cannot change (frozen read-only data).
+    const RegState& reg = cur_.cur().regs[regno];
+    if (reg.type != RegType::ptr_to_map_value || reg.inner_map) return -EINVAL_;
+    const MapDef& def = reg_map_def(reg);
+    if (!(def.map_flags & BPF_F_RDONLY_PROG))
+        return reject(-EACCES_, "R%u does not point to a readonly map'", regno);
+    if (!tnum_is_const(reg.var_off))
+        return reject(-EACCES_, "R%u is not a constant address'", regno);
+    uint8_t* base = const_cast<Map*>(reg.map)->direct_value(0);
+    if (!base) return reject(-EACCES_, "no direct value access support for this map type");
+    if (int err = check_mem_region_access(
+            regno, reg.off, static_cast<int>(def.value_size) - reg.off, def.value_size))
+        return err;
+    const uint64_t at = static_cast<uint64_t>(reg.off) + reg.var_off.value;
+    if (!std::memchr(base + at, 0, def.value_size - at))
+        return reject(-EINVAL_, "string is not zero-terminated");
     return 0;
 }
 

@@ -3,6 +3,8 @@
 #include "verifier/env.hpp"
 #include "vm/progtypes/prog_type_info.hpp"
 
+#include <algorithm>
+
 namespace ebpf::verifier {
 
 int Env::check_ctx_access(int off, int size, bool write, bool sign_ext, RegType& loaded,
@@ -13,6 +15,7 @@ int Env::check_ctx_access(int off, int size, bool write, bool sign_ext, RegType&
             ? info->is_valid_access(off, size, write ? BpfAccess::write : BpfAccess::read, sign_ext)
             : CtxAccess{};
     if (!access.ok) return reject(-EACCES_, "invalid bpf_context access off=%d size=%d", off, size);
+    max_ctx_offset_ = std::max<uint32_t>(max_ctx_offset_, static_cast<uint32_t>(off + size));
     loaded_flags = 0;
     switch (access.reg_type) {
     case CtxRegType::scalar: loaded = RegType::scalar; break;

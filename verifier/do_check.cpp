@@ -96,7 +96,6 @@ int Env::check_ld_imm(const Insn& insn, uint32_t idx) {
         dst.type = RegType::ptr_to_map_value;
         dst.map = opts_.maps[insn.imm];
         dst.off = next.imm;
-        if (dst.map->def().map_flags & BPF_F_RDONLY_PROG) dst.flags |= MEM_RDONLY;
         return 0;
     }
 }
@@ -119,7 +118,7 @@ int Env::save_aux_ptr_type(uint32_t insn_idx, RegType type) {
 }
 
 int Env::check_resource_leak(bool check_lock, const char* prefix) {
-    if (check_lock && cur_.active_spin_lock_id)
+    if (check_lock && cur_.active_spin_lock_map)
         return reject(-EINVAL_, "%s cannot be used inside bpf_spin_lock-ed region", prefix);
     if (cur_.curframe > 0 || cur_.refs.empty()) return 0;
     for (const auto& ref : cur_.refs)
@@ -266,8 +265,8 @@ int Env::do_check() {
                         err = reject(-EINVAL_, "BPF_CALL uses reserved fields");
                         break;
                     }
-                    if (cur_.active_spin_lock_id &&
-                        (insn.src == BPF_PSEUDO_CALL || (insn.imm != 94 && insn.imm != 93))) {
+                    if (cur_.active_spin_lock_map &&
+                        (insn.src == BPF_PSEUDO_CALL || insn.imm != 94)) {
                         err =
                             reject(-EINVAL_, "function calls are not allowed while holding a lock");
                         break;

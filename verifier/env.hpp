@@ -106,6 +106,8 @@ class Env {
     void note_stack_depth(const FuncState& frame, uint32_t depth);
     int check_max_stack_depth();
     int check_func_call(const Insn& insn, uint32_t& insn_idx);
+    int process_spin_lock(uint32_t regno, bool is_lock);
+    int check_reg_const_str(uint32_t regno);
     int push_callback_call(int32_t func_id, uint32_t insn_idx, uint32_t target,
                            const RegState* map_reg);
 
@@ -140,6 +142,7 @@ class Env {
     uint64_t insn_processed_ = 0;
     uint32_t total_states_ = 0, peak_states_ = 0, max_states_per_insn_ = 0;
     uint32_t cur_insn_ = 0; // for messages
+    uint32_t max_ctx_offset_ = 0;
 };
 
 inline constexpr int EINVAL_ = 22, EACCES_ = 13, E2BIG_ = 7, EFAULT_ = 14, EPERM_ = 1, EBADF_ = 9;

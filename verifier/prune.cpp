@@ -109,7 +109,8 @@ bool Env::states_identical(const VerifierState& a, const VerifierState& b,
 
 bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t insn_idx) const {
     const VerifierState& old = node.state;
-    if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id)
+    if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id ||
+        old.active_spin_lock_map != cur.active_spin_lock_map)
         return false;
     if (old.refs.size() != cur.refs.size()) return false;
     IdMap ids;

@@ -57,6 +57,7 @@ struct VerifierState {
     std::vector<RefState> refs;
     uint32_t curframe = 0;
     uint32_t active_spin_lock_id = 0;
+    const Map* active_spin_lock_map = nullptr; // the map whose value's lock is held
 
     VerifierState() = default;
     VerifierState(const VerifierState& other) { *this = other; }
@@ -68,6 +69,7 @@ struct VerifierState {
         refs = other.refs;
         curframe = other.curframe;
         active_spin_lock_id = other.active_spin_lock_id;
+        active_spin_lock_map = other.active_spin_lock_map;
         parent = other.parent;
         written = other.written;
         return *this;

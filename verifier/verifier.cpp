@@ -91,6 +91,7 @@ VerifierResult Env::run() {
         result.error_insn = error_insn_;
     }
     result.insns_processed = insn_processed_;
+    result.max_ctx_offset = max_ctx_offset_;
     result.aux = std::move(aux_);
     return result;
 }

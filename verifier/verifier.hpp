@@ -37,6 +37,7 @@ struct VerifierResult {
     std::optional<uint32_t> error_insn;
     uint64_t insns_processed = 0;
     std::vector<uint32_t> stack_depth; // per subprogram
+    uint32_t max_ctx_offset = 0;       // end of the furthest context access (test runs need it)
     std::vector<InsnAux> aux;
 };
 

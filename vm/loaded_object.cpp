@@ -10,20 +10,29 @@ namespace {
 Result<std::shared_ptr<Map>> create_spec_map(const MapSpec& spec, uint32_t ncpus) {
     MapOptions opts;
     opts.ncpus = ncpus;
-    auto map = spec.inner ? create_map_in_map(spec.def, *spec.inner, opts) : create_map(spec.def, opts);
+    MapDef def = spec.def;
+    // libbpf gives a perf event array without max_entries one slot per possible CPU.
+    if (def.type == MapType::perf_event_array && def.max_entries == 0) def.max_entries = ncpus;
+    auto map = spec.inner ? create_map_in_map(def, *spec.inner, opts) : create_map(def, opts);
     if (!map) return Error{"map '" + spec.def.name + "': " + map.error().message, {}};
     if (spec.global_data && !spec.initial_value.empty()) {
         const uint32_t key = 0;
         if (long err = (*map)->sys_update(&key, spec.initial_value.data(), BPF_ANY))
-            return Error{"map '" + spec.def.name + "': initial value refused (" + std::to_string(err) + ")", {}};
+            return Error{"map '" + spec.def.name + "': initial value refused (" +
+                             std::to_string(err) + ")",
+                         {}};
     }
     return map;
 }
 
 // Verifies, rewrites context accesses and decodes one program.
-Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm, const ObjectOptions& options) {
+Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
+               const ObjectOptions& options) {
     const ProgTypeInfo* info = prog_type_info(lp.type);
-    if (!info) return Error{"program '" + lp.name + "': program type of section '" + lp.section + "' is not supported", {}};
+    if (!info)
+        return Error{"program '" + lp.name + "': program type of section '" + lp.section +
+                         "' is not supported",
+                     {}};
     VerifierOptions vopts;
     vopts.prog_type = lp.type;
     vopts.log_level = options.log_level;
@@ -46,7 +55,8 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm, c
 
 } // namespace
 
-Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf, const std::string& object_name, const Vm& vm,
+Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf,
+                                        const std::string& object_name, const Vm& vm,
                                         const ObjectOptions& options) {
     auto spec = load_elf(elf, object_name);
     if (!spec) return spec.error();
@@ -78,15 +88,25 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf, const std:
             Map& map = *obj.maps_[i];
             if (map.type() == MapType::prog_array) {
                 const LoadedProgram* p = obj.program(target);
-                if (!p) return Error{"map '" + map.def().name + "': no program '" + target + "' for slot " + std::to_string(slot), {}};
+                if (!p)
+                    return Error{"map '" + map.def().name + "': no program '" + target +
+                                     "' for slot " + std::to_string(slot),
+                                 {}};
                 if (!p->program) continue; // refused by the verifier: the slot stays empty
                 if (long err = static_cast<ProgArrayMap&>(map).set(slot, &*p->program))
-                    return Error{"map '" + map.def().name + "': slot " + std::to_string(slot) + " refused (" + std::to_string(err) + ")", {}};
+                    return Error{"map '" + map.def().name + "': slot " + std::to_string(slot) +
+                                     " refused (" + std::to_string(err) + ")",
+                                 {}};
             } else {
                 auto inner = obj.map(target);
-                if (!inner) return Error{"map '" + map.def().name + "': no map '" + target + "' for slot " + std::to_string(slot), {}};
+                if (!inner)
+                    return Error{"map '" + map.def().name + "': no map '" + target + "' for slot " +
+                                     std::to_string(slot),
+                                 {}};
                 if (long err = static_cast<MapInMap&>(map).set(&slot, inner))
-                    return Error{"map '" + map.def().name + "': slot " + std::to_string(slot) + " refused (" + std::to_string(err) + ")", {}};
+                    return Error{"map '" + map.def().name + "': slot " + std::to_string(slot) +
+                                     " refused (" + std::to_string(err) + ")",
+                                 {}};
             }
         }
     }
@@ -94,7 +114,7 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf, const std:
 }
 
 Result<LoadedObject> LoadedObject::from_insns(std::vector<Insn> insns, const std::string& name,
-                                             const Vm& vm, const ObjectOptions& options) {
+                                              const Vm& vm, const ObjectOptions& options) {
     LoadedObject obj;
     obj.vm_ = &vm;
     if (options.maps_created)
@@ -120,8 +140,11 @@ const LoadedProgram* LoadedObject::program(std::string_view name) const {
     return nullptr;
 }
 
-Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx, const RunOptions& options) const {
-    if (!prog.program) return Error{"program '" + prog.name + "' was refused by the verifier: " + prog.verdict.error, {}};
+Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
+                                    const RunOptions& options) const {
+    if (!prog.program)
+        return Error{
+            "program '" + prog.name + "' was refused by the verifier: " + prog.verdict.error, {}};
     RunState state;
     state.host = options.host;
     state.cpu = options.cpu;

@@ -12,6 +12,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#define BENCH_LICENSE char LICENSE[] SEC("license") = "GPL"
+
 #else
 
 #include <linux/types.h>
@@ -31,6 +33,7 @@ enum { BPF_MAP_TYPE_HASH = 1, BPF_MAP_TYPE_LPM_TRIE = 11 };
 enum { BPF_F_NO_PREALLOC = 1 };
 
 #define SEC(name)
+#define BENCH_LICENSE typedef int bench_license // one program among many in the binary
 #ifndef __always_inline // glibc has one
 #define __always_inline inline __attribute__((always_inline))
 #endif

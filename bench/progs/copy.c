@@ -18,4 +18,4 @@ int bench_copy(struct xdp_md* ctx) {
     return dst[LEN - 1];
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

@@ -33,4 +33,4 @@ int bench_csum(struct xdp_md* ctx) {
     return fold(sum) == 0 ? XDP_PASS : XDP_DROP;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

@@ -51,4 +51,4 @@ int bench_fivetuple(struct xdp_md* ctx) {
     return XDP_PASS;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

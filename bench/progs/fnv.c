@@ -15,4 +15,4 @@ int bench_fnv(struct xdp_md* ctx) {
     return (int)((h ^ (h >> 32)) & 0x7fffffff);
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

@@ -30,4 +30,4 @@ int bench_log2(struct xdp_md* ctx) {
     return (int)sum;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

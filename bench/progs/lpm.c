@@ -28,4 +28,4 @@ int bench_lpm(struct xdp_md* ctx) {
     return next_hop ? (int)*next_hop : XDP_DROP;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

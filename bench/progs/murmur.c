@@ -30,4 +30,4 @@ int bench_murmur(struct xdp_md* ctx) {
     return (int)(h & 0x7fffffff);
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

@@ -59,4 +59,4 @@ int bench_rewrite(struct xdp_md* ctx) {
     return XDP_TX;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

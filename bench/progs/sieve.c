@@ -21,4 +21,4 @@ int bench_sieve(struct xdp_md* ctx) {
     return (int)primes;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

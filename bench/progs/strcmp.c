@@ -18,4 +18,4 @@ int bench_strcmp(struct xdp_md* ctx) {
     return 1;
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

@@ -80,4 +80,4 @@ int bench_switch(struct xdp_md* ctx) {
     return (int)(acc & 0x7fffffff);
 }
 
-char LICENSE[] SEC("license") = "GPL";
+BENCH_LICENSE;

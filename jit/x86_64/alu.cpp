@@ -71,6 +71,14 @@ void Codegen::emit_shift(const Slot& s, bool is64, bool by_reg) {
             a_.mov(dst, dst); // a 32-bit shift by 0 still zero-extends
         return;
     }
+    // BMI2 shifts by any register (the count masked as by BPF), as the kernel's JIT does.
+    if (has_bmi2_) {
+        const asmjit::InstId bmi2 = op == BPF_LSH   ? x86::Inst::kIdShlx
+                                    : op == BPF_RSH ? x86::Inst::kIdShrx
+                                                    : x86::Inst::kIdSarx;
+        a_.emit(bmi2, dst, dst, bpf_reg(s.src, is64));
+        return;
+    }
     // x86 shifts by cl, and rcx is R4: park R4 in r11 unless the count is already there.
     if (bpf_reg(s.src) == x86::rcx) {
         a_.emit(id, dst, x86::cl);

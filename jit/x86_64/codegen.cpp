@@ -2,6 +2,7 @@
 // early exits that unwind a run.
 #include "jit/x86_64/codegen.hpp"
 
+#include "jit/stack_usage.hpp"
 #include "jit/x86_64/backend.hpp"
 
 #include <cstddef>
@@ -13,14 +14,14 @@ using asmjit::Label;
 
 namespace {
 
+constexpr int32_t bpf_func_tail_call = 12;
+
 // The kernel's x86-64 mapping of R0-R10.
 constexpr x86::Gp bpf_regs[MAX_BPF_REG] = {x86::rax, x86::rdi, x86::rsi, x86::rdx,
                                            x86::rcx, x86::r8,  x86::rbx, x86::r13,
                                            x86::r14, x86::r15, x86::rbp};
 // R6-R9, pushed below each frame's stack and popped by exit.
 constexpr x86::Gp callee_saved[] = {x86::rbx, x86::r13, x86::r14, x86::r15};
-// What the entry point saves for the host: the System V callee-saved registers.
-constexpr x86::Gp host_saved[] = {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15};
 
 x86::CondCode condition(uint8_t jmp_op) {
     switch (jmp_op) {
@@ -58,7 +59,9 @@ x86::Mem ctx_field(size_t offset, uint32_t size) {
 }
 
 Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options)
-    : a_(&code), prog_(prog), targets_(prog.slots().size()), functions_(prog.slots().size()) {
+    : a_(&code), prog_(prog),
+      has_bmi2_(asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2)),
+      targets_(prog.slots().size()), functions_(prog.slots().size()) {
     if (options.blind_constants) keys_.emplace();
 }
 
@@ -89,6 +92,10 @@ Result<GeneratedCode> Codegen::generate() {
     tail_call_ = a_.newLabel();
 
     GeneratedCode out;
+    for (size_t i = 0; i < n; ++i)
+        if (functions_[i].isValid()) out.functions.push_back(static_cast<uint32_t>(i));
+    const std::vector<uint32_t> zero = stack_to_zero(prog_, out.functions);
+    size_t function = 0;
     out.insn_offsets.resize(n + 1);
     bool falls_through = false;
     for (size_t i = 0; i < n; ++i) {
@@ -98,9 +105,8 @@ Result<GeneratedCode> Codegen::generate() {
             // does in the interpreter.
             if (falls_through) a_.jmp(targets_[i]);
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
-            out.functions.push_back(static_cast<uint32_t>(i));
             a_.bind(functions_[i]);
-            emit_prologue();
+            emit_prologue(zero[function++]);
             if (i == 0) out.tail_entry_offset = static_cast<uint32_t>(a_.offset());
         } else {
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
@@ -111,7 +117,7 @@ Result<GeneratedCode> Codegen::generate() {
         if (s.op == Op::lddw) out.insn_offsets[++i] = static_cast<uint32_t>(a_.offset());
     }
     out.insn_offsets[n] = static_cast<uint32_t>(a_.offset());
-    emit_entries(out);
+    emit_entries(out, zero);
     emit_early_exits();
     return out;
 }
@@ -138,19 +144,26 @@ void Codegen::emit_insn(size_t i, const Slot& s) {
     }
 }
 
-void Codegen::emit_prologue() {
+// `zero` bytes below the new R10 are zeroed (jit/stack_usage.hpp), so that no host data shows
+// through the part of the stack the function can read.
+void Codegen::emit_prologue(uint32_t zero) {
     a_.push(x86::rbp);
     a_.mov(x86::rbp, x86::rsp);
     a_.sub(x86::rsp, Imm(MAX_BPF_STACK));
-    // Zero the new stack so that no host data shows through it: 64 bytes a turn.
-    const Label loop = a_.newLabel();
-    a_.xorps(x86::xmm0, x86::xmm0);
-    a_.mov(scratch2, Imm(-MAX_BPF_STACK));
-    a_.bind(loop);
-    for (int32_t at = 0; at < 64; at += 16)
-        a_.movups(x86::ptr(x86::rbp, scratch2, 0, at), x86::xmm0);
-    a_.add(scratch2, Imm(64));
-    a_.jnz(loop);
+    if (zero > 0) a_.xorps(x86::xmm0, x86::xmm0);
+    if (zero <= 128) {
+        for (int32_t at = 16; at <= static_cast<int32_t>(zero); at += 16)
+            a_.movups(x86::ptr(x86::rbp, -at), x86::xmm0);
+    } else {
+        // 64 bytes a turn, from the lowest multiple of 64 that covers `zero` bytes.
+        const Label loop = a_.newLabel();
+        a_.mov(scratch2, Imm(-static_cast<int32_t>((zero + 63) / 64 * 64)));
+        a_.bind(loop);
+        for (int32_t at = 0; at < 64; at += 16)
+            a_.movups(x86::ptr(x86::rbp, scratch2, 0, at), x86::xmm0);
+        a_.add(scratch2, Imm(64));
+        a_.jnz(loop);
+    }
     for (const x86::Gp& r : callee_saved)
         a_.push(r);
 }
@@ -190,14 +203,16 @@ void Codegen::emit_lddw(const Slot& s) {
 
 // R1-R5 are already where System V wants them; the RunState goes sixth.
 void Codegen::emit_call_helper(size_t i, const Slot& s) {
-    a_.mov(ctx_field(offsetof(JitRunContext, tail_r1), 8), bpf_reg(BPF_REG_1));
+    // Of the helpers a verified program may call, only bpf_tail_call asks for a tail call.
+    const bool tail_call = prog_.insns()[i].imm == bpf_func_tail_call;
+    if (tail_call) a_.mov(ctx_field(offsetof(JitRunContext, tail_r1), 8), bpf_reg(BPF_REG_1));
     a_.mov(scratch3, ctx_field(offsetof(JitRunContext, state), 8));
     a_.mov(x86::rax, Imm(s.imm)); // the HelperFn; rax receives R0 anyway
     a_.call(x86::rax);
     a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
     a_.cmp(x86::byte_ptr(scratch2, run_state_layout().fault_flag), Imm(0));
     a_.jne(early_exit(i, JitExit::helper_fault));
-    emit_after_call(i);
+    if (tail_call) emit_tail_call_check(i);
 }
 
 void Codegen::emit_callx(size_t i, const Slot& s) {
@@ -210,11 +225,12 @@ void Codegen::emit_callx(size_t i, const Slot& s) {
     a_.cmp(ctx_field(offsetof(JitRunContext, exit), 4), Imm(0));
     a_.jne(early_exit(i, JitExit::none));
     a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
-    emit_after_call(i);
+    emit_tail_call_check(i);
 }
 
-// After a helper that did not fault (its RunState in r11): a tail call it asked for.
-void Codegen::emit_after_call(size_t i) {
+// After bpf_tail_call or a callx that did not fault (its RunState in r11): the tail call asked
+// for, if any.
+void Codegen::emit_tail_call_check(size_t i) {
     const Label tail = a_.newLabel();
     tail_calls_.push_back({tail, static_cast<uint32_t>(i)});
     a_.cmp(x86::qword_ptr(scratch2, run_state_layout().pending_tail_call), Imm(0));
@@ -230,40 +246,65 @@ void Codegen::emit_call_local(size_t i, const Slot& s) {
     a_.dec(depth);
 }
 
-// The entry points (see codegen.hpp). Early exits come back through unwind_ to `done`, which
-// pops what either entry pushed.
-void Codegen::emit_entries(GeneratedCode& out) {
+// The entry points and each function's frame stub (see codegen.hpp).
+void Codegen::emit_entries(GeneratedCode& out, std::span<const uint32_t> zero) {
     const x86::Mem host_sp = ctx_field(offsetof(JitRunContext, host_sp), 8);
-    const auto enter = [&](const x86::Gp& ctx_arg) {
-        for (const x86::Gp& r : host_saved)
-            a_.push(r);
-        a_.mov(ctx_reg, ctx_arg);
-        a_.push(host_sp); // seven pushes after the return address: rsp is 16-byte aligned
-        a_.mov(host_sp, x86::rsp);
+    const auto clear = [&](std::initializer_list<int> regs) {
+        for (int r : regs)
+            a_.xor_(bpf_reg(r, false), bpf_reg(r, false));
     };
-    const Label done = a_.newLabel();
+    std::vector<Label> stubs(out.functions.size());
+    for (Label& stub : stubs)
+        stub = a_.newLabel();
 
+    // Both entries keep rbp and r12 for the host; the frame stub's prologue keeps rbx and
+    // r13-r15, as any BPF function's keeps R6-R9 for its caller. rsp is 16-byte aligned at the
+    // calls, as everywhere.
+    const Label done = a_.newLabel();
     out.entry_offset = static_cast<uint32_t>(a_.offset());
-    enter(x86::rdx);
-    for (int r : {0, 3, 4, 5, 6, 7, 8, 9})
-        a_.xor_(bpf_reg(r, false), bpf_reg(r, false));
-    a_.call(functions_[0]);
+    a_.push(x86::rbp);
+    a_.push(x86::r12);
+    a_.mov(ctx_reg, x86::rdx);
+    a_.push(host_sp);
+    clear({3, 4, 5});
+    a_.call(stubs[0]);
     a_.bind(done);
     a_.pop(host_sp);
-    for (size_t k = std::size(host_saved); k-- > 0;)
-        a_.pop(host_saved[k]);
+    a_.pop(x86::r12);
+    a_.pop(x86::rbp);
     a_.ret();
 
     out.callback_entry_offset = static_cast<uint32_t>(a_.offset());
-    enter(x86::r9);
-    for (int r : {0, 6, 7, 8, 9})
-        a_.xor_(bpf_reg(r, false), bpf_reg(r, false));
+    a_.push(x86::rbp);
+    a_.push(x86::r12);
+    a_.mov(ctx_reg, x86::r9);
+    a_.push(host_sp);
     a_.call(ctx_field(offsetof(JitRunContext, callback), 8));
     a_.jmp(done);
 
+    // A function's frame stub: records where its entry's epilogue is, builds the function's
+    // frame, clears R0 and R6-R9 (the registers a run does not get as arguments) and jumps past
+    // the function's own prologue.
+    for (size_t k = 0; k < stubs.size(); ++k) {
+        out.function_entries.push_back(static_cast<uint32_t>(a_.offset()));
+        a_.bind(stubs[k]);
+        a_.mov(host_sp, x86::rsp);
+        clear({0});
+        emit_prologue(zero[k]);
+        clear({6, 7, 8, 9});
+        a_.jmp(targets_[out.functions[k]]);
+    }
+
+    // An early exit: unwinds to the innermost entry's frame stub and leaves its frame as exit
+    // does, which gives the host its rbx and r13-r15 back; then returns into the entry.
     a_.bind(unwind_);
     a_.mov(x86::rsp, host_sp);
-    a_.jmp(done);
+    a_.sub(x86::rsp, Imm(8 + MAX_BPF_STACK + 8 * std::size(callee_saved)));
+    for (size_t k = std::size(callee_saved); k-- > 0;)
+        a_.pop(callee_saved[k]);
+    a_.add(x86::rsp, Imm(MAX_BPF_STACK));
+    a_.pop(x86::rbp);
+    a_.ret();
 }
 
 void Codegen::emit_early_exits() {

@@ -7,16 +7,18 @@
 // and r11 are scratch within one instruction's code (r9 also carries the sixth helper argument).
 //
 // Frames: every BPF function (the program's body and each local-call target) starts with
-//   push rbp; mov rbp, rsp; sub rsp, 512; <zero [rbp-512, rbp)>; push rbx, r13, r14, r15
-// so R10 = rbp is the top of its own zeroed 512-byte stack, and exit undoes it whatever function
-// the exit belongs to. rsp stays 16-byte aligned at every call. Every program's frames look
+//   push rbp; mov rbp, rsp; sub rsp, 512; <zero [rbp-N, rbp)>; push rbx, r13, r14, r15
+// so R10 = rbp is the top of its own 512-byte stack, zeroed as far as the function can read it
+// (N from jit/stack_usage.hpp), and exit undoes it whatever function the exit belongs to. rsp stays 16-byte aligned at every call. Every program's frames look
 // alike, so a tail call keeps the frame and jumps past the prologue of the target's first
 // function (the body, at offset 0); the entry points follow the functions.
 //
-// Entry points: JitEntry and CallbackEntry push the host's callee-saved registers and the
-// previous ctx->host_sp, and record their own stack pointer there; an early exit anywhere below
-// restores it and pops what the innermost entry pushed. A callback that ends early thus returns
-// to Runtime::call_subprog, inside the helper that called it, rather than past the helper.
+// Entry points: JitEntry and CallbackEntry save rbp, r12 and the previous ctx->host_sp and call a
+// function's frame stub (the body's, or the callback's), which records its stack pointer in
+// ctx->host_sp (at the return address into the entry), builds the function's frame and enters
+// it. Whatever exits early below restores that stack pointer and leaves the stub's frame as
+// exit does: a callback that ends early thus returns to Runtime::call_subprog, inside the helper
+// that called it, rather than past the helper.
 #pragma once
 
 #include "jit/backend.hpp"
@@ -26,6 +28,7 @@
 #include <asmjit/x86.h>
 
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace ebpf::jit::x86_64 {
@@ -40,15 +43,15 @@ class Codegen {
   private:
     // codegen.cpp
     void emit_insn(size_t i, const Slot& s);
-    void emit_prologue();
+    void emit_prologue(uint32_t zero);
     void emit_exit();
     void emit_jump(const Slot& s);
     void emit_lddw(const Slot& s);
     void emit_call_helper(size_t i, const Slot& s);
     void emit_callx(size_t i, const Slot& s);
     void emit_call_local(size_t i, const Slot& s);
-    void emit_after_call(size_t i);
-    void emit_entries(GeneratedCode& out);
+    void emit_tail_call_check(size_t i);
+    void emit_entries(GeneratedCode& out, std::span<const uint32_t> zero);
     void emit_early_exits();
     asmjit::Label early_exit(size_t insn, JitExit exit);
 
@@ -77,6 +80,7 @@ class Codegen {
     x86::Assembler a_;
     const Program& prog_;
     std::optional<BlindingKeys> keys_;     // set when blinding
+    bool has_bmi2_;                        // shlx, shrx, sarx
     std::vector<asmjit::Label> targets_;   // by insn: jump targets, after any prologue
     std::vector<asmjit::Label> functions_; // by insn: function entries, before the prologue
     struct EarlyExit {
@@ -90,7 +94,7 @@ class Codegen {
         uint32_t insn;
     };
     std::vector<TailCall> tail_calls_;
-    asmjit::Label unwind_;     // restores the entry point's stack and returns through it
+    asmjit::Label unwind_;     // returns through the innermost entry point
     asmjit::Label packet_oob_; // r0 = 0, then unwind
     asmjit::Label tail_call_;  // Runtime::tail_call, then its target or a fault
 };

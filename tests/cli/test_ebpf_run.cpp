@@ -95,6 +95,14 @@ TEST_CASE("ebpf-run runs the tc rewriter example: address, port and checksums") 
         CHECK(sum(pseudo + l4) == 0xffff);
         CHECK(j["maps"]["tc_rewri.bss"]["entries"][0]["value"] == "0100000000000000");
     }
+    // Its .rodata, set before the verifier reads it, sends the service to 10.0.0.50:9090.
+    const auto o =
+        ebpf_run(example("tc_rewriter.o") + " --json --ctx " + example("packets/udp_service.bin") +
+                 " --map-init " + example("tc_rewriter_backend.json"));
+    REQUIRE(o.exit_code == 0);
+    const std::string out = nlohmann::json::parse(o.out)["packet_out"];
+    CHECK(out.substr(60, 8) == "0a000032");
+    CHECK(out.substr(72, 4) == "2382");
 }
 
 TEST_CASE("ebpf-run runs the kprobe example: printk, ring buffer, histogram") {

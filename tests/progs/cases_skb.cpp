@@ -3,6 +3,8 @@
 
 #include <linux/bpf.h>
 
+#include <cerrno>
+
 namespace oracle {
 namespace {
 
@@ -53,23 +55,24 @@ Case percpu_bytes() {
                                   {"udp b", udp_frame(b, 1, 2)},
                                   {"udp6 a", udp_frame(a6, 1, 2)},
                                   {"arp", arp_frame()},
-                                  {"truncated", cut(udp_frame(a, 1, 2), 20)}});
+                                  {"udp header cut", cut(udp_frame(a, 1, 2), 38)},
+                                  {"ip header cut", cut(udp_frame(a, 1, 2), 20), {}, EINVAL}});
 }
 
 Case lru_percpu_sessions() {
-    return tc("tc_lru_percpu_sessions",
-              {{"a:1000 udp", udp_frame(a, 1000, 9)},
-               {"a:1000 tcp", tcp_frame(a, 1000, 80, tcp_syn)},
-               {"b:2000", udp_frame(b, 2000, 9)},
-               {"a:1000 forget", udp_frame(a, 1000, 4000)},
-               {"a:1000 forget again", udp_frame(a, 1000, 4000)},
-               {"udp6", udp_frame(a6, 3000, 9)}});
+    return tc("tc_lru_percpu_sessions", {{"a:1000 udp", udp_frame(a, 1000, 9)},
+                                         {"a:1000 tcp", tcp_frame(a, 1000, 80, tcp_syn)},
+                                         {"b:2000", udp_frame(b, 2000, 9)},
+                                         {"a:1000 forget", udp_frame(a, 1000, 4000)},
+                                         {"a:1000 forget again", udp_frame(a, 1000, 4000)},
+                                         {"udp6", udp_frame(a6, 3000, 9)}});
 }
 
 Case tail_call_limit() {
-    return tc("tc_tail_call_limit", {{"from 0", udp_frame(a, 1, 2)},
-                                     {"cb[0] preset to 100", udp_frame(a, 1, 2), skb_ctx(0, 0, 100)},
-                                     {"from 0 again", tcp_frame(a, 1, 2, tcp_syn)}});
+    return tc("tc_tail_call_limit",
+              {{"from 0", udp_frame(a, 1, 2)},
+               {"cb[0] preset to 100", udp_frame(a, 1, 2), skb_ctx(0, 0, 100)},
+               {"from 0 again", tcp_frame(a, 1, 2, tcp_syn)}});
 }
 
 Case queue_stack() {
@@ -82,7 +85,8 @@ Case queue_stack() {
                                  {"control 2", control},
                                  {"control 3", control},
                                  {"control 4: queue empty", control},
-                                 {"truncated", cut(control, 20)}});
+                                 {"udp header cut", cut(control, 38)},
+                                 {"ip header cut", cut(control, 20), {}, EINVAL}});
 }
 
 Case perf_sample() {
@@ -103,18 +107,19 @@ Case subprogs() {
                {"udp6 with traffic class", udp_frame(tc6, 1, 2, text("six")), skb_ctx(1, 3)},
                {"big icmp: score capped", icmp_frame(a, 8, 1, 1, Bytes(2100, 9)), skb_ctx(0)},
                {"arp: not ip", arp_frame(), skb_ctx(0)},
-               {"truncated ipv4", cut(udp_frame(a, 1, 2), 24), skb_ctx(0)},
+               {"tcp header cut", cut(tcp_frame(a, 1, 2, tcp_syn), 40), skb_ctx(0)},
+               {"ip header cut", cut(udp_frame(a, 1, 2), 24), skb_ctx(0), EINVAL},
                {"udp4 without ctx_in", udp_frame(a, 1, 2)}});
 }
 
 Case bpf_loop_hash() {
-    return tc("tc_bpf_loop_hash",
-              {{"dns", udp_frame(a, 1, 53, text("hello world"))},
-               {"zero byte stops the hash", udp_frame(a, 1, 54, cat({text("ab"), Bytes{0}, text("cd")}))},
-               {"40 bytes: 32 hashed", udp_frame(a, 1, 55, Bytes(40, 0x41))},
-               {"tcp: skipped", tcp_frame(a, 1, 53, tcp_syn, text("x"))},
-               {"empty payload", udp_frame(a, 1, 56)},
-               {"dns again, other payload", udp_frame(b, 1, 53, text("bye"))}});
+    return tc("tc_bpf_loop_hash", {{"dns", udp_frame(a, 1, 53, text("hello world"))},
+                                   {"zero byte stops the hash",
+                                    udp_frame(a, 1, 54, cat({text("ab"), Bytes{0}, text("cd")}))},
+                                   {"40 bytes: 32 hashed", udp_frame(a, 1, 55, Bytes(40, 0x41))},
+                                   {"tcp: skipped", tcp_frame(a, 1, 53, tcp_syn, text("x"))},
+                                   {"empty payload", udp_frame(a, 1, 56)},
+                                   {"dns again, other payload", udp_frame(b, 1, 53, text("bye"))}});
 }
 
 Bytes service(const std::string& addr, uint16_t port) {
@@ -152,11 +157,12 @@ Bytes port(uint32_t ifindex, uint32_t flags) {
 
 Case redirect() {
     auto to = [](const std::string& daddr) { return Ip{false, "10.0.0.1", daddr}; };
-    return tc("tc_redirect", {{"egress redirect", udp_frame(to("10.0.0.2"), 1, 2)},
-                              {"ingress redirect", tcp_frame(to("10.0.0.3"), 1, 2, tcp_syn)},
-                              {"bad flags", udp_frame(to("10.0.0.4"), 1, 2)},
-                              {"no entry", udp_frame(to("10.0.0.9"), 1, 2)},
-                              {"udp6", udp_frame(a6, 1, 2)}},
+    return tc("tc_redirect",
+              {{"egress redirect", udp_frame(to("10.0.0.2"), 1, 2)},
+               {"ingress redirect", tcp_frame(to("10.0.0.3"), 1, 2, tcp_syn)},
+               {"bad flags", udp_frame(to("10.0.0.4"), 1, 2)},
+               {"no entry", udp_frame(to("10.0.0.9"), 1, 2)},
+               {"udp6", udp_frame(a6, 1, 2)}},
               {{"fib", addr4("10.0.0.2"), port(1, 0)},
                {"fib", addr4("10.0.0.3"), port(1, BPF_F_INGRESS)},
                {"fib", addr4("10.0.0.4"), port(1, 0x80)}});
@@ -176,7 +182,8 @@ Case global_data() {
                 {"tcp: dropped", tcp_frame(a, 1, 2, tcp_syn)},
                 {"udp6: dropped", udp_frame(a6, 1, 2)},
                 {"arp: dropped", arp_frame()},
-                {"ipv4 cut: LD_ABS past the end", cut(udp_frame(a, 1, 2), 14 + 10)}});
+                {"no udp header: LD_IND past the end", cut(udp_frame(a, 1, 2), 14 + 20)},
+                {"ip header cut", cut(udp_frame(a, 1, 2), 14 + 10), {}, EINVAL}});
 }
 
 // A DNS query: header, the name's labels, type and class IN.
@@ -193,15 +200,16 @@ Case dns() {
     Bytes bad_label = dns_query({"www"}, 1);
     bad_label[12] = 70; // a label length over 63
     const std::vector<std::string> nine(9, "a");
-    return skb(ProgType::socket_filter, "socket_dns",
-               {{"A query", udp_frame(a, 40000, 53, dns_query({"www", "example", "com"}, 1))},
-                {"AAAA query", udp_frame(a, 40000, 53, dns_query({"example", "org"}, 28))},
-                {"type 115: the last counter", udp_frame(b, 1, 53, dns_query({"mail"}, 115))},
-                {"label too long", udp_frame(a, 1, 53, bad_label)},
-                {"nine labels", udp_frame(a, 1, 53, dns_query(nine, 1))},
-                {"name cut", cut(udp_frame(a, 1, 53, dns_query({"www", "example"}, 1)), 14 + 28 + 17)},
-                {"tcp to 53", tcp_frame(a, 1, 53, tcp_syn)},
-                {"udp to 54", udp_frame(a, 1, 54, dns_query({"x"}, 1))}});
+    return skb(
+        ProgType::socket_filter, "socket_dns",
+        {{"A query", udp_frame(a, 40000, 53, dns_query({"www", "example", "com"}, 1))},
+         {"AAAA query", udp_frame(a, 40000, 53, dns_query({"example", "org"}, 28))},
+         {"type 115: the last counter", udp_frame(b, 1, 53, dns_query({"mail"}, 115))},
+         {"label too long", udp_frame(a, 1, 53, bad_label)},
+         {"nine labels", udp_frame(a, 1, 53, dns_query(nine, 1))},
+         {"name cut", cut(udp_frame(a, 1, 53, dns_query({"www", "example"}, 1)), 14 + 28 + 17)},
+         {"tcp to 53", tcp_frame(a, 1, 53, tcp_syn)},
+         {"udp to 54", udp_frame(a, 1, 54, dns_query({"x"}, 1))}});
 }
 
 Case cgroup_policy() {
@@ -211,7 +219,8 @@ Case cgroup_policy() {
                 {"udp6 to 53: allowed", udp_frame(a6, 1, 53)},
                 {"icmp: allowed", icmp_frame(a, 8, 1, 1)},
                 {"marked tcp to 22: allowed", tcp_frame(a, 40000, 22, tcp_syn), skb_ctx(0xdead)},
-                {"ipv4 header cut: refused", cut(tcp_frame(a, 1, 443, tcp_syn), 14 + 10)},
+                {"tcp header cut: refused", cut(tcp_frame(a, 1, 443, tcp_syn), 14 + 20 + 2)},
+                {"ip header cut", cut(tcp_frame(a, 1, 443, tcp_syn), 14 + 10), {}, EINVAL},
                 {"udp to 8080: refused", udp_frame(b, 1, 8080)}},
                {{"allowed_ports", bytes_of<uint16_t>(443), Bytes{1}},
                 {"allowed_ports", bytes_of<uint16_t>(53), Bytes{1}}});
@@ -220,10 +229,11 @@ Case cgroup_policy() {
 } // namespace
 
 std::vector<Case> skb_cases() {
-    return {flow_table(),      percpu_bytes(), lru_percpu_sessions(), tail_call_limit(),
-            queue_stack(),     perf_sample(),  subprogs(),            bpf_loop_hash(),
-            nat(),             skb_edit(),     redirect(),            flow_log(),
-            global_data(),     dns(),          cgroup_policy()};
+    return {flow_table(),      percpu_bytes(),  lru_percpu_sessions(),
+            tail_call_limit(), queue_stack(),   perf_sample(),
+            subprogs(),        bpf_loop_hash(), nat(),
+            skb_edit(),        redirect(),      flow_log(),
+            global_data(),     dns(),           cgroup_policy()};
 }
 
 } // namespace oracle

@@ -66,8 +66,9 @@ Case kprobe() {
         std::vector<std::pair<Bytes, Bytes>> elems;
         for (const auto& [dfd, n] : opens)
             elems.push_back({bytes_of(dfd), bytes_of(n)});
-        return Expected{
-            0, {{"opens_by_dfd", expected_dump(elems, false)}, {".bss", bss(bytes_of(calls[i].filename))}}};
+        return Expected{0,
+                        {{"opens_by_dfd", expected_dump(elems, false)},
+                         {".bss", bss(bytes_of(calls[i].filename))}}};
     };
     return c;
 }
@@ -126,8 +127,8 @@ Case tracepoint() {
                                               {0, 7, "kthreadd", 100},
                                               {2, 42, "worker", 100},
                                               {0, 1234, "a-very-long-command", 139}};
-    Case c{"tracepoint_sched_switch.o", "tracepoint_sched_switch", ProgType::tracepoint, {}, {},
-           {}};
+    Case c{
+        "tracepoint_sched_switch.o", "tracepoint_sched_switch", ProgType::tracepoint, {}, {}, {}};
     for (const auto& s : switches) {
         SchedSwitch rec{};
         rec.common = 0x0000abcd00000123; // the common fields, which the program may not read
@@ -203,16 +204,6 @@ Case perf_event() {
 
 std::vector<Case> tracing_cases() {
     return {raw_tp(), kprobe(), kretprobe(), tracepoint(), perf_event()};
-}
-
-const std::vector<Case>& all_cases() {
-    static const std::vector<Case> cases = [] {
-        std::vector<Case> all = xdp_cases();
-        for (auto& group : {skb_cases(), tracing_cases()})
-            all.insert(all.end(), group.begin(), group.end());
-        return all;
-    }();
-    return cases;
 }
 
 } // namespace oracle

@@ -1,6 +1,7 @@
 // The XDP programs' cases.
 #include "tests/progs/cases.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace oracle {
@@ -50,8 +51,14 @@ Case firewall() {
 // the eviction policy's business.
 Case lru_conntrack() {
     std::vector<Input> inputs;
+    std::vector<int> seen;
     auto flow = [&](int n) {
-        inputs.push_back({"flow " + std::to_string(n), udp_frame(a, uint16_t(1000 + n), 53)});
+        // Input names are unique: "flow 0", then "flow 0 #2", "flow 0 #3".
+        const auto times = std::count(seen.begin(), seen.end(), n) + 1;
+        seen.push_back(n);
+        inputs.push_back(
+            {"flow " + std::to_string(n) + (times > 1 ? " #" + std::to_string(times) : ""),
+             udp_frame(a, uint16_t(1000 + n), 53)});
     };
     for (int n = 0; n < 7; ++n)
         flow(n);
@@ -92,15 +99,14 @@ Case lpm_route() {
 }
 
 Case tail_dispatch() {
-    return xdp("xdp_tail_dispatch",
-               {{"tcp4", tcp_frame(a, 1, 80, tcp_syn)},
-                {"udp4 dns", udp_frame(a, 1, 53)},
-                {"udp4 other", udp_frame(a, 1, 99)},
-                {"icmp4: empty slot", icmp_frame(a, 8, 1, 1)},
-                {"tcp6 through a subprogram", tcp_frame(a6, 1, 80, tcp_syn)},
-                {"udp6 dns", udp_frame(a6, 1, 53)},
-                {"arp: empty slot", arp_frame()},
-                {"ethernet only", cut(udp_frame(a, 1, 2), 14)}});
+    return xdp("xdp_tail_dispatch", {{"tcp4", tcp_frame(a, 1, 80, tcp_syn)},
+                                     {"udp4 dns", udp_frame(a, 1, 53)},
+                                     {"udp4 other", udp_frame(a, 1, 99)},
+                                     {"icmp4: empty slot", icmp_frame(a, 8, 1, 1)},
+                                     {"tcp6 through a subprogram", tcp_frame(a6, 1, 80, tcp_syn)},
+                                     {"udp6 dns", udp_frame(a6, 1, 53)},
+                                     {"arp: empty slot", arp_frame()},
+                                     {"ethernet only", cut(udp_frame(a, 1, 2), 14)}});
 }
 
 Case map_in_map() {
@@ -153,20 +159,17 @@ Case bounded_loops() {
 }
 
 Case for_each_elem() {
-    auto report = [](uint8_t threshold) {
-        return udp_frame(c, 1, 9999, Bytes{threshold});
-    };
-    return xdp("xdp_for_each_elem",
-               {{"a1", udp_frame(a, 1, 2)},
-                {"a2", tcp_frame(a, 1, 2, tcp_syn)},
-                {"b1", udp_frame(b, 1, 2)},
-                {"c1", icmp_frame(c, 8, 1, 1)},
-                {"c2", udp_frame(c, 1, 2)},
-                {"c3", udp_frame(c, 1, 2)},
-                {"report, threshold 2", report(2)},
-                {"report, threshold 0", report(0)},
-                {"report cut before the threshold", cut(report(5), 42)},
-                {"report, threshold 5", report(5)}});
+    auto report = [](uint8_t threshold) { return udp_frame(c, 1, 9999, Bytes{threshold}); };
+    return xdp("xdp_for_each_elem", {{"a1", udp_frame(a, 1, 2)},
+                                     {"a2", tcp_frame(a, 1, 2, tcp_syn)},
+                                     {"b1", udp_frame(b, 1, 2)},
+                                     {"c1", icmp_frame(c, 8, 1, 1)},
+                                     {"c2", udp_frame(c, 1, 2)},
+                                     {"c3", udp_frame(c, 1, 2)},
+                                     {"report, threshold 2", report(2)},
+                                     {"report, threshold 0", report(0)},
+                                     {"report cut before the threshold", cut(report(5), 42)},
+                                     {"report, threshold 5", report(5)}});
 }
 
 Case icmp_echo() {
@@ -210,10 +213,11 @@ Case redirect_map() {
     auto to_port = [](uint8_t last) {
         return eth(eth_ip, ip_packet(a, ip_udp, udp(a, 1, 2)), Mac{2, 0, 0, 0, 0, last});
     };
-    return xdp("xdp_redirect_map", {{"port 1: a device", to_port(1)},
-                                    {"port 2: no device", to_port(2)},
-                                    {"port 3: no device", to_port(0x0b)},
-                                    {"port 1 again", to_port(5)}},
+    return xdp("xdp_redirect_map",
+               {{"port 1: a device", to_port(1)},
+                {"port 2: no device", to_port(2)},
+                {"port 3: no device", to_port(0x0b)},
+                {"port 1 again", to_port(5)}},
                {{"tx_ports", bytes_of<uint32_t>(1), bytes_of<uint32_t>(1) /* lo */}});
 }
 
@@ -232,9 +236,9 @@ Case spin_lock_rate() {
 } // namespace
 
 std::vector<Case> xdp_cases() {
-    return {proto_count(),   firewall(),      lru_conntrack(), lpm_route(),     tail_dispatch(),
-            map_in_map(),    ringbuf_events(), bounded_loops(), for_each_elem(), icmp_echo(),
-            tunnel(),        tail_meta(),     redirect_map(),  spin_lock_rate()};
+    return {proto_count(), firewall(),       lru_conntrack(), lpm_route(),     tail_dispatch(),
+            map_in_map(),  ringbuf_events(), bounded_loops(), for_each_elem(), icmp_echo(),
+            tunnel(),      tail_meta(),      redirect_map(),  spin_lock_rate()};
 }
 
 } // namespace oracle

@@ -48,8 +48,8 @@ const Dump* find_map(const std::map<std::string, Dump>& maps, const std::string&
 }
 
 void compare_maps(std::vector<Difference>& out, const Difference& at,
-                  const std::map<std::string, Dump>& oracle,
-                  const std::map<std::string, Dump>& vm, bool all_vm_maps) {
+                  const std::map<std::string, Dump>& oracle, const std::map<std::string, Dump>& vm,
+                  bool all_vm_maps) {
     for (const auto& [name, dump] : oracle) {
         Difference d = at;
         d.aspect = "map " + name;
@@ -92,8 +92,8 @@ std::vector<Difference> compare(const std::string& program, const std::string& i
                            "; vm: " + (vm.error.empty() ? "ran" : vm.error)});
     } else if (oracle.error.empty()) {
         if (oracle.r0 != vm.r0)
-            out.push_back({program, input, "r0",
-                           std::to_string(oracle.r0) + " vs " + std::to_string(vm.r0)});
+            out.push_back(
+                {program, input, "r0", std::to_string(oracle.r0) + " vs " + std::to_string(vm.r0)});
         if (oracle.packet != vm.packet)
             out.push_back({program, input, "packet", bytes_diff(oracle.packet, vm.packet)});
         if (oracle.ctx != vm.ctx) {

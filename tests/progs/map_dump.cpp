@@ -46,8 +46,8 @@ Dump dump_elements(MapView& map, bool keys_only) {
             continue;
         }
         const long lerr = map.lookup(key.data(), value.data());
-        dump.push_back(element_line(
-            key, lerr ? "lookup failed: " + std::to_string(lerr) : value_text(map, value)));
+        dump.push_back(element_line(key, lerr ? "lookup failed: " + std::to_string(lerr)
+                                              : value_text(map, value)));
     }
     const bool indexed = map.type() == MapType::array || map.type() == MapType::percpu_array;
     if (!indexed) std::sort(dump.begin(), dump.end());
@@ -66,7 +66,8 @@ Dump dump_queue(MapView& map) {
     // A queue gives its oldest first, a stack its newest: push back the oldest first.
     if (map.type() == MapType::stack) std::reverse(values.begin(), values.end());
     for (const auto& v : values)
-        if (long err = map.push(v.data())) dump.push_back("push back failed: " + std::to_string(err));
+        if (long err = map.push(v.data()))
+            dump.push_back("push back failed: " + std::to_string(err));
     return dump;
 }
 

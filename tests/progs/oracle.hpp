@@ -19,6 +19,11 @@ namespace oracle {
 using Dump = std::vector<std::string>;
 
 struct Input {
+    Input(std::string name_, Bytes data_, std::optional<Bytes> ctx_ = std::nullopt,
+          int kernel_errno_ = 0)
+        : name(std::move(name_)), data(std::move(data_)), ctx(std::move(ctx_)),
+          kernel_errno(kernel_errno_) {}
+
     std::string name;
     Bytes data;               // data_in: the packet (network types)
     std::optional<Bytes> ctx; // ctx_in: a UAPI context or a tracing type's record
@@ -60,7 +65,7 @@ struct Case {
 
 struct Difference {
     std::string program;
-    std::string input; // "*" for the whole program (it did not load)
+    std::string input;  // "*" for the whole program (it did not load)
     std::string aspect; // load, setup, run, r0, packet, ctx, "map <name>"
     std::string detail;
 };

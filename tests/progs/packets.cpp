@@ -75,7 +75,7 @@ Bytes tcp(const Ip& ip, uint16_t sport, uint16_t dport, uint8_t flags, const Byt
     put16(b, sport);
     put16(b, dport);
     append(b, Bytes{0, 0, 0x10, 0, 0, 0, 0, 0}); // seq 4096, ack 0
-    b.push_back(5 << 4);                          // 20-byte header
+    b.push_back(5 << 4);                         // 20-byte header
     b.push_back(flags);
     put16(b, 64240); // window
     put16(b, 0);     // checksum
@@ -153,8 +153,7 @@ Bytes eth(uint16_t proto, const Bytes& payload, Mac dst, Mac src, uint16_t vlan)
     return b;
 }
 
-Bytes tcp_frame(const Ip& ip, uint16_t sport, uint16_t dport, uint8_t flags,
-                const Bytes& payload) {
+Bytes tcp_frame(const Ip& ip, uint16_t sport, uint16_t dport, uint8_t flags, const Bytes& payload) {
     return eth(ip.v6 ? eth_ipv6 : eth_ip,
                ip_packet(ip, ip_tcp, tcp(ip, sport, dport, flags, payload)));
 }

@@ -19,8 +19,7 @@ using Mac = std::array<uint8_t, 6>;
 inline constexpr Mac host_a{0x02, 0, 0, 0, 0, 0x0a};
 inline constexpr Mac host_b{0x02, 0, 0, 0, 0, 0x0b};
 
-inline constexpr uint16_t eth_ip = 0x0800, eth_arp = 0x0806, eth_ipv6 = 0x86dd,
-                          eth_vlan = 0x8100;
+inline constexpr uint16_t eth_ip = 0x0800, eth_arp = 0x0806, eth_ipv6 = 0x86dd, eth_vlan = 0x8100;
 inline constexpr uint8_t ip_icmp = 1, ip_ipip = 4, ip_tcp = 6, ip_udp = 17, ip_icmpv6 = 58;
 inline constexpr uint8_t tcp_fin = 0x01, tcp_syn = 0x02, tcp_rst = 0x04, tcp_psh = 0x08,
                          tcp_ack = 0x10;

@@ -42,8 +42,10 @@ struct {
     __type(value, struct facts);
 } by_syscall SEC(".maps");
 
+/* Sized for up to 128 CPUs (tc_perf_sample leaves the size to libbpf: one slot a CPU). */
 struct {
     __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+    __uint(max_entries, 128);
     __uint(key_size, sizeof(__u32));
     __uint(value_size, sizeof(__u32));
 } calls SEC(".maps");

@@ -1,7 +1,7 @@
 /* Socket filter configured through .rodata, keeping state in .data and .bss, reading the packet
- * with the legacy LD_ABS instructions (a read past the end ends the program with 0): accepts
- * frames of the configured IP protocol, truncated to the configured snap length, and drops the
- * rest. */
+ * with the legacy LD_ABS and LD_IND instructions (a read past the end ends the program with 0):
+ * accepts frames of the configured IP protocol, truncated to the configured snap length, and
+ * drops the rest. */
 #include "progs.h"
 
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
@@ -18,6 +18,7 @@ char last_tag[8] = "none";
 
 __u64 dropped;
 __u32 bytes_kept;
+__u16 last_dport;
 
 SEC("socket")
 int socket_global_data(struct __sk_buff *skb)
@@ -32,6 +33,8 @@ int socket_global_data(struct __sk_buff *skb)
     if (load_byte(skb, offsetof(struct iphdr, protocol)) != wanted_proto)
         goto drop;
     last_saddr = load_word(skb, offsetof(struct iphdr, saddr));
+    /* LD_IND past the header length: a packet without a UDP header ends here, with 0. */
+    last_dport = load_half(skb, (load_byte(skb, 0) & 0xf) * 4 + offsetof(struct udphdr, dest));
     __builtin_memcpy(last_tag, tag, sizeof(tag));
     accepted++;
     keep = skb->len < snap_len ? skb->len : snap_len;

@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <iterator>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 namespace oracle {
 namespace {
@@ -55,6 +57,17 @@ class VmMap final : public MapView {
     std::map<uint32_t, uint64_t> lost_reported_;
 };
 
+// The task the kernel's test run happens in: this thread of this process.
+ebpf::TaskIdentity current_task() {
+    ebpf::TaskIdentity task;
+    task.pid = static_cast<uint32_t>(gettid());
+    task.tgid = static_cast<uint32_t>(getpid());
+    task.uid = getuid();
+    task.gid = getgid();
+    prctl(PR_GET_NAME, task.comm.data());
+    return task;
+}
+
 std::vector<uint8_t> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -87,8 +100,8 @@ std::unique_ptr<VmObject> VmObject::open(const std::string& path, uint32_t ncpus
     std::string refused;
     for (const auto& p : vo->obj_->programs()) {
         if (p.program) continue;
-        refused += (refused.empty() ? "" : "; ") + p.name + " refused by the verifier: " +
-                   p.verdict.error;
+        refused +=
+            (refused.empty() ? "" : "; ") + p.name + " refused by the verifier: " + p.verdict.error;
     }
     if (!refused.empty()) {
         *error = refused;
@@ -120,13 +133,17 @@ Outcome VmObject::run(const std::string& program, const Input& input, uint32_t c
     if (input.ctx) in.ctx = std::span<const uint8_t>(*input.ctx);
     // The kernel gives a ctx_out back for the packet types only.
     in.ctx_out = input.ctx.has_value() && !input.data.empty();
+    in.max_ctx_offset = p->verdict.max_ctx_offset;
     auto ctx = ebpf::make_test_run_context(p->type, in);
     if (!ctx) {
         const auto name = ebpf::test_run_errno(ctx.error());
         out.error = name.empty() ? ctx.error().to_string() : std::string(name);
     } else {
+        // The same input as the kernel's: its CPU, and its task for the helpers that report it.
+        const ebpf::TaskIdentity task = current_task();
         ebpf::RunOptions options;
         options.cpu = cpu;
+        options.task = &task;
         auto result = obj_->run(*p, **ctx, options);
         if (!result) {
             out.error = "run failed: " + result.error().to_string();

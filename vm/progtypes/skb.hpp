@@ -4,6 +4,7 @@
 // onto our sk_buff (bpf_convert_ctx_access), and the context bpf_prog_test_run_skb builds.
 #pragma once
 
+#include "helpers/sock.hpp"
 #include "vm/progtypes/prog_type_info.hpp"
 #include "vm/progtypes/test_run.hpp"
 #include "vm/progtypes/uapi.hpp"
@@ -11,17 +12,6 @@
 namespace ebpf {
 
 static_assert(sizeof(void*) == 8, "runtime contexts hold 64-bit pointers");
-
-// The fields of the kernel's sock_common that __sk_buff reads through skb->sk.
-struct Sock {
-    uint32_t skc_daddr;     // remote_ip4, network byte order
-    uint32_t skc_rcv_saddr; // local_ip4, network byte order
-    uint32_t skc_v6_daddr[4];
-    uint32_t skc_v6_rcv_saddr[4];
-    uint16_t skc_dport; // remote_port, network byte order
-    uint16_t skc_num;   // local_port, host byte order
-    uint16_t skc_family;
-};
 
 // Our sk_buff: what the rewritten __sk_buff accesses read and write. The fields programs may write
 // come first and together, so that checked mode can make exactly them writable.
@@ -52,13 +42,19 @@ struct SkBuff {
     uint8_t* data;      // data_meta <= data <= data_end
     uint8_t* data_end;  // data + len
     uint8_t* data_meta; // metadata (from XDP) ends at data
-    Sock* sk;           // never null when a cgroup_skb program runs: family..local_port read it
+    BpfSock* sk; // a Sock's bpf_sock; never null when a cgroup_skb program runs
     // The buffer the packet lies in (the kernel's skb->head and skb->end): helpers that grow the
     // packet (bpf_skb_change_tail) grow it in place up to end, and fail beyond.
     uint8_t* head;
     uint8_t* end;
     uint8_t* network_header; // where the network layer starts (skb_network_header)
+    // The checksum state: with CHECKSUM_COMPLETE, csum sums the packet from data on, and helpers
+    // that change the packet keep it so (bpf_csum_update adds to it).
+    uint8_t ip_summed; // CHECKSUM_NONE, _UNNECESSARY, _COMPLETE, _PARTIAL
+    uint32_t csum;
 };
+
+inline constexpr uint8_t checksum_none = 0, checksum_complete = 2;
 
 // The part of SkBuff a program type may write: [offsetof(SkBuff, cb), end).
 struct SkBuffWritable {
