@@ -8,6 +8,9 @@
 // the disagreements.
 #include "cli/kernel_cases.hpp"
 #include "verifier/verifier.hpp"
+#ifdef EBPF_KERNEL_ORACLE
+#include "cli/kernel_oracle.hpp"
+#endif
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -26,6 +29,8 @@ int main(int argc, char** argv) {
         "report", po::value(&report_path), "FILE: write one JSON line per case")(
         "only", po::value(&only), "ID: run just this case and print its verifier log")(
         "all", "score every case, not only the in-scope ones")(
+        "kernel",
+        "also load and run each case in the live kernel (Linux, root) and report it beside")(
         "quiet,q", "print the summary only, not each disagreement");
     po::variables_map args;
     try {
@@ -47,6 +52,7 @@ int main(int argc, char** argv) {
     std::ofstream report;
     if (!report_path.empty()) report.open(report_path);
 
+    size_t live_runs = 0, live_verdict_agree = 0; // against the live kernel (--kernel)
     size_t scored = 0, verdict_agree = 0, rejects = 0, message_agree = 0, runs = 0,
            retval_agree = 0;
     std::vector<std::string> disagreements;
@@ -92,6 +98,27 @@ int main(int argc, char** argv) {
             {"retval", retval},
             {"verification_usec", usec}};
         if (!run_error.empty()) line["run_error"] = run_error;
+        if (args.count("kernel")) {
+#ifdef EBPF_KERNEL_ORACLE
+            auto k = ebpf::cli::run_in_kernel(c);
+            if (k) {
+                ++live_runs;
+                if (k->verdict == (result.accepted ? "accept" : "reject")) ++live_verdict_agree;
+            }
+            if (k)
+                line["kernel"] = {{"verdict", k->verdict},
+                                  {"message", k->message.empty() ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(k->message)},
+                                  {"insns_processed", k->insns_processed
+                                                          ? nlohmann::json(*k->insns_processed)
+                                                          : nullptr},
+                                  {"retval", k->retval ? nlohmann::json(*k->retval) : nullptr}};
+            else
+                line["kernel"] = {{"error", k.error().to_string()}};
+#else
+            line["kernel"] = {{"error", "this build has no kernel oracle (libbpf, Linux)"}};
+#endif
+        }
         if (report) report << line.dump() << "\n";
         if (!score) continue;
         ++scored;
@@ -131,5 +158,8 @@ int main(int argc, char** argv) {
                 pct(message_agree, rejects));
     std::printf("return values of accepted runs (stable ones): %zu/%zu (%.1f%%)\n", retval_agree,
                 runs, pct(retval_agree, runs));
+    if (args.count("kernel"))
+        std::printf("live kernel: %zu cases loaded, verdict agreement %zu/%zu (%.1f%%)\n",
+                    live_runs, live_verdict_agree, live_runs, pct(live_verdict_agree, live_runs));
     return 0;
 }

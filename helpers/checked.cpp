@@ -74,7 +74,8 @@ struct ArgChecker {
             if (r == 0) return true;
             [[fallthrough]];
         case ArgType::ptr_to_sock_common:
-            if (!state.knows_sock_view(r)) return fail(i, "= " + hex(r) + " is not a socket of the run");
+            if (!state.knows_sock_view(r))
+                return fail(i, "= " + hex(r) + " is not a socket of the run");
             return true;
         // Not dereferenced here: callbacks are checked by the engine that runs them, ringbuf
         // records by the ring buffer, and sizes with the memory before them.

@@ -6,6 +6,6 @@
 namespace ebpf::herr {
 
 using namespace kerr;
-inline constexpr long efault = 14, erange = 34;
+inline constexpr long efault = 14, enodev = 19, erange = 34, eafnosupport = 97;
 
 } // namespace ebpf::herr

@@ -23,10 +23,12 @@ bool RunState::map_owns(uint64_t addr, uint64_t len, bool write) const {
 
 namespace {
 
+// The sockets a run may see: the context's, the table's, and the listeners of the table's request
+// sockets (which lookups give for them).
 template <typename Fn> bool any_sock(const RunState& state, Fn&& fn) {
     if (state.ctx_sock && fn(*state.ctx_sock)) return true;
     for (const Sock* s : state.sockets)
-        if (fn(*s)) return true;
+        if (fn(*s) || (s->listener && fn(*s->listener))) return true;
     return false;
 }
 

@@ -177,7 +177,7 @@ class RunState {
     };
 
     bool map_owns(uint64_t addr, uint64_t len, bool write) const; // run_state.cpp
-    bool sock_owns(uint64_t addr, uint64_t len) const;              // a socket's views
+    bool sock_owns(uint64_t addr, uint64_t len) const;            // a socket's views
 
     std::array<MemoryRegion, max_regions> regions_{};
     size_t nregions_ = 0;

@@ -61,8 +61,8 @@ int score(const Sock& s, const Tuple& t, uint32_t protocol, uint32_t ifindex) {
     const uint32_t* remote = v4 ? &k.dst_ip4 : k.dst_ip6;
     const bool local_eq = std::memcmp(local, t.local, n * 4) == 0;
     const bool remote_eq = std::memcmp(remote, t.remote, n * 4) == 0;
-    const bool connected = protocol == ipproto_tcp ? k.state != tcp_state::listen
-                                                   : !is_any(remote, n) || k.dst_port;
+    const bool connected =
+        protocol == ipproto_tcp ? k.state != tcp_state::listen : !is_any(remote, n) || k.dst_port;
     if (protocol == ipproto_tcp && k.state == tcp_state::close) return -1; // not hashed
     if (protocol == ipproto_tcp && connected) {
         // The established table: the whole 4-tuple, ahead of any listener.
@@ -154,15 +154,13 @@ uint64_t skc_to_tcp6_sock(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, R
                : 0;
 }
 
-uint64_t skc_to_tcp_timewait_sock(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t,
-                                  RunState*) {
+uint64_t skc_to_tcp_timewait_sock(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
     if (!r1) return 0;
     Sock* s = Sock::of_view(r1);
     return s->sk.protocol == ipproto_tcp && s->sk.state == tcp_state::time_wait ? ptr(s) : 0;
 }
 
-uint64_t skc_to_tcp_request_sock(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t,
-                                 RunState*) {
+uint64_t skc_to_tcp_request_sock(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState*) {
     if (!r1) return 0;
     Sock* s = Sock::of_view(r1);
     return s->sk.protocol == ipproto_tcp && s->sk.state == tcp_state::new_syn_recv ? ptr(s) : 0;

@@ -8,6 +8,7 @@ namespace ebpf::jit {
 namespace {
 
 constexpr int32_t bpf_func_tail_call = 12;
+constexpr int last_arg = 5; // R5
 
 // What a register holds, as far as this frame's stack goes.
 struct Value {
@@ -117,7 +118,7 @@ class Analysis {
             case Op::callx:
             case Op::call_kfunc: call(i, s, regs); break;
             case Op::call_local:
-                for (int r = BPF_REG_1; r <= BPF_REG_1 + 4; ++r)
+                for (int r = BPF_REG_1; r <= last_arg; ++r)
                     escape(regs[r]);
                 clobber(regs);
                 break;
@@ -131,7 +132,7 @@ class Analysis {
 
     void call(size_t i, const Slot& s, Regs& regs) {
         if (s.op == Op::callx || prog_.insns()[i].imm == bpf_func_tail_call) gave_up_ = true;
-        for (int r = BPF_REG_1; r <= BPF_REG_1 + 4; ++r) {
+        for (int r = BPF_REG_1; r <= last_arg; ++r) {
             if (has_callbacks_) escape(regs[r]);
             access(regs[r], 0);
         }
@@ -139,7 +140,7 @@ class Analysis {
     }
 
     static void clobber(Regs& regs) {
-        for (int r = BPF_REG_0; r <= BPF_REG_1 + 4; ++r)
+        for (int r = BPF_REG_0; r <= last_arg; ++r)
             regs[r] = other;
     }
 

@@ -145,6 +145,8 @@ OrFailure<std::unique_ptr<RunContext>> make_context(const Target& t,
         in.data = input;
     else if (!input.empty())
         in.ctx = input;
+    // Tracepoint records and raw_tracepoint arguments must cover what a verified program reads.
+    if (t.prog->verified) in.max_ctx_offset = t.prog->verdict.max_ctx_offset;
     auto ctx = make_test_run_context(t.prog->type, in);
     if (!ctx) return Failure{Exit::usage, ctx.error().to_string()};
     return std::move(*ctx);

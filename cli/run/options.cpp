@@ -186,7 +186,8 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
     }
     if (vm.count("log-level") && (o.log_level < 1 || o.log_level > 2))
         return usage("--log-level must be 1 or 2");
-    if (o.cpus == 0) return usage("--cpus must be at least 1");
+    // The kernel's CONFIG_NR_CPUS goes up to 8192.
+    if (o.cpus == 0 || o.cpus > 8192) return usage("--cpus must be 1 to 8192");
     if (o.cpu >= o.cpus)
         return usage("--cpu " + std::to_string(o.cpu) + " is not below --cpus " +
                      std::to_string(o.cpus));

@@ -46,7 +46,7 @@ struct Options {
     bool disasm = false;
     bool dump_jit = false;
     std::string cfg;     // --cfg FILE.dot
-    uint64_t repeat = 0; // --repeat N; 0: one untimed-by-request run
+    uint64_t repeat = 0; // --repeat N; 0: a single run
 };
 
 // The options, or what to do instead of running: the help text was printed (Exit::ran) or the

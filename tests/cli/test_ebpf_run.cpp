@@ -161,6 +161,17 @@ TEST_CASE("ebpf-run gives tracing programs their context") {
         REQUIRE(o.exit_code == 0);
         CHECK_THAT(o.out, Catch::Contains("r0        9\n"));
     }
+    SECTION("a record shorter than what the program reads") {
+        const auto record = ebpf_run(types + " -p tracepoint_field --ctx " +
+                                     scratch("short_tp", std::string(12, '\0')));
+        CHECK(record.exit_code == 2);
+        CHECK(one_line_error(record));
+        CHECK_THAT(record.err, Catch::Contains("EACCES"));
+        const auto args =
+            ebpf_run(types + " -p raw_tp_arg --ctx " + scratch("short_args", std::string(8, '\0')));
+        CHECK(args.exit_code == 2);
+        CHECK_THAT(args.err, Catch::Contains("EINVAL"));
+    }
     SECTION("raw_tracepoint arguments") {
         std::string args(16, '\0');
         args[8] = 3;

@@ -5,6 +5,7 @@
 
 #include "tests/helpers/helper_test.hpp"
 
+#include "vm/loaded_object.hpp"
 #include "vm/progtypes/test_run.hpp"
 
 #include <bpf/bpf.h>
@@ -95,8 +96,29 @@ Outcome in_kernel(ProgType type, std::vector<Insn> insns, const std::vector<uint
     return out;
 }
 
+// A program without maps is verified (and its context accesses rewritten) as a loaded object's.
+Outcome in_vm_verified(ProgType type, const std::vector<Insn>& insns,
+                       const std::vector<uint8_t>& data, Mode mode) {
+    ObjectOptions options;
+    options.type = type;
+    auto obj = LoadedObject::from_insns(insns, "helpers", vm(), options);
+    if (!obj) return {obj.error().to_string(), 0, {}};
+    const LoadedProgram& prog = obj->programs().front();
+    if (!prog.program) return {"verifier: " + prog.verdict.error, 0, {}};
+    TestRunInput input;
+    input.data = data;
+    auto ctx = make_test_run_context(type, input);
+    if (!ctx) return {ctx.error().to_string(), 0, {}};
+    RunOptions run;
+    run.mode = mode;
+    auto r = obj->run(prog, **ctx, run);
+    if (!r) return {r.error().to_string(), 0, {}};
+    return {"", static_cast<uint32_t>(r->r0), (*ctx)->data_out()};
+}
+
 Outcome in_vm(ProgType type, const std::vector<Insn>& insns, const std::vector<uint8_t>& data,
               Map* map, Mode mode) {
+    if (!map) return in_vm_verified(type, insns, data, mode);
     static std::vector<Map*> maps;
     maps.assign(1, map);
     auto prog = Program::load(insns, vm().helpers(),
@@ -170,6 +192,34 @@ std::string csum_prog(int from_size, int to_size, int64_t seed) {
 // A store or csum call on the packet: R0 is its result.
 std::string skb_call(const std::string& setup, const std::string& call) {
     return "r6 = r1\n*(u64 *)(r10 -8) = 0x0101a8c0\n" + setup + "r1 = r6\n" + call + "\nexit\n";
+}
+
+// R0 from a socket lookup over a zeroed tuple of len bytes: 1 if it found a socket (released),
+// else 0.
+std::string sock_lookup_prog(int id, int len, int64_t netns, int flags) {
+    return "*(u64 *)(r10 -40) = 0\n*(u64 *)(r10 -32) = 0\n*(u64 *)(r10 -24) = 0\n"
+           "*(u64 *)(r10 -16) = 0\n*(u64 *)(r10 -8) = 0\nr2 = r10\nr2 += -40\nr3 = " +
+           std::to_string(len) + "\nr4 = " + std::to_string(netns) +
+           "\nr5 = " + std::to_string(flags) + "\ncall helper#" + std::to_string(id) +
+           "\nif r0 != 0 goto pc+1\nexit\nr1 = r0\ncall bpf_sk_release#86\nr0 = 1\nexit\n";
+}
+
+// A field of what call(skb->sk) returns (99: no skb->sk, 98: the call gave null).
+std::string sk_field_prog(const std::string& call, const std::string& load) {
+    return "r1 = *(u64 *)(r1 +168)\nif r1 != 0 goto pc+2\nr0 = 99\nexit\n" + call +
+           "\nif r0 != 0 goto pc+2\nr0 = 98\nexit\n" + load + "\nexit\n";
+}
+
+// bpf_fib_lookup over 64 zeroed bytes with family and ifindex set, and the first IPv6 byte.
+std::string fib_prog(int family, int ifindex, int v6_dst0, int plen, int flags) {
+    std::string p;
+    for (int off = -64; off < 0; off += 8)
+        p += "*(u64 *)(r10 " + std::to_string(off) + ") = 0\n";
+    return p + "*(u8 *)(r10 -64) = " + std::to_string(family) +
+           "\n*(u32 *)(r10 -56) = " + std::to_string(ifindex) +
+           "\n*(u8 *)(r10 -32) = " + std::to_string(v6_dst0) +
+           "\nr2 = r10\nr2 += -64\nr3 = " + std::to_string(plen) +
+           "\nr4 = " + std::to_string(flags) + "\ncall bpf_fib_lookup#69\nexit\n";
 }
 
 } // namespace
@@ -360,6 +410,78 @@ TEST_CASE("map, printk and probe helpers' answers match the running kernel", "[h
     INFO(report);
     CHECK(report.empty());
     SUCCEED("compared " << compared << " map, printk and probe helper runs with the kernel");
+}
+
+TEST_CASE("socket, vlan, hash, csum_update and fib helpers match the running kernel",
+          "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    std::vector<Case> cases;
+    // No socket matches a zeroed tuple; lengths other than the two tuples, flags and a namespace
+    // id find none either.
+    for (int id : {84, 85, 99})
+        for (auto [len, netns, flags] : {std::tuple{12, -1, 0},
+                                         {36, -1, 0},
+                                         {7, -1, 0},
+                                         {12, 0, 0},
+                                         {12, -1, 1},
+                                         {12, 0x7fffffff, 0}})
+            cases.push_back({"lookup #" + std::to_string(id) + " len " + std::to_string(len) +
+                                 " netns " + std::to_string(netns) + " flags " +
+                                 std::to_string(flags),
+                             ProgType::sched_cls, sock_lookup_prog(id, len, netns, flags)});
+    // The test run's socket through bpf_sk_fullsock: every bpf_sock field.
+    for (int off : {0, 4, 8, 12, 16, 20, 24, 28, 44, 48, 52, 56, 72, 76})
+        cases.push_back({"fullsock field " + std::to_string(off), ProgType::sched_cls,
+                         sk_field_prog("call bpf_sk_fullsock#95",
+                                       "r0 = *(u32 *)(r0 +" + std::to_string(off) + ")")});
+    cases.push_back({"fullsock state byte", ProgType::sched_cls,
+                     sk_field_prog("call bpf_sk_fullsock#95", "r0 = *(u8 *)(r0 +72)")});
+    cases.push_back({"tcp_sock", ProgType::sched_cls,
+                     sk_field_prog("call bpf_tcp_sock#96", "r0 = *(u32 *)(r0 +0)")});
+    cases.push_back({"get_listener_sock", ProgType::sched_cls,
+                     sk_field_prog("call bpf_get_listener_sock#98", "r0 = *(u32 *)(r0 +72)")});
+    cases.push_back({"skc_to_tcp_sock", ProgType::sched_cls,
+                     sk_field_prog("call bpf_skc_to_tcp_sock#137", "r0 = 1")});
+    // vlan: the first push only tags the skb, the next ones put the held tag in the packet.
+    const std::string push = "r1 = r6\nr2 = 0x81\nr3 = 0x2005\ncall bpf_skb_vlan_push#18\n";
+    const std::string push_ad = "r1 = r6\nr2 = 0xa888\nr3 = 7\ncall bpf_skb_vlan_push#18\n";
+    const std::string pop = "r1 = r6\ncall bpf_skb_vlan_pop#19\n";
+    const std::string fields = "r7 = *(u32 *)(r6 +20)\nr0 = *(u32 *)(r6 +24)\nr0 <<= 8\nr0 |= r7\n"
+                               "r7 = *(u32 *)(r6 +28)\nr0 <<= 16\nr0 |= r7\nr7 = *(u32 *)(r6 +16)"
+                               "\nr0 <<= 16\nr0 |= r7\nr7 = *(u32 *)(r6 +0)\nr0 += r7\nexit\n";
+    for (const std::string& seq :
+         {push, push + push, push_ad + push + push, push + push + pop, push + push + pop + pop,
+          push + push + push + pop + pop + pop, pop,
+          "r1 = r6\nr2 = 1\nr3 = 0xffff\n"
+          "call bpf_skb_vlan_push#18\n" +
+              push})
+        cases.push_back({"vlan " + seq, ProgType::sched_cls, "r6 = r1\n" + seq + fields});
+    cases.push_back(
+        {"csum_update", ProgType::sched_cls, "r2 = 0x1234\ncall bpf_csum_update#40\nexit\n"});
+    cases.push_back({"get_hash_recalc is not 0 and stays", ProgType::sched_cls,
+                     "r6 = r1\ncall bpf_get_hash_recalc#34\nr7 = r0\nr1 = r6\n"
+                     "call bpf_get_hash_recalc#34\nif r0 != r7 goto pc+3\nif r0 == 0 goto pc+2\n"
+                     "r0 = *(u32 *)(r6 +72)\nif r0 == r7 goto pc+1\nr0 = 0\nr0 = 1\nexit\n"});
+    for (ProgType type : {ProgType::xdp, ProgType::sched_cls})
+        for (auto [family, ifindex, v6, plen, flags] : {std::tuple{2, 1, 0, 64, 0},
+                                                        {2, 0, 0, 64, 0},
+                                                        {2, 1, 0, 63, 0},
+                                                        {2, 1, 0, 64, 64},
+                                                        {10, 1, 0, 64, 0},
+                                                        {10, 1, 0xff, 64, 0},
+                                                        {10, 0, 0xfe, 64, 0},
+                                                        {0, 1, 0, 64, 0},
+                                                        {2, 1, 0, 64, 3},
+                                                        {10, 1234, 0x20, 64, 0}})
+            cases.push_back({"fib_lookup family " + std::to_string(family) + " ifindex " +
+                                 std::to_string(ifindex) + " dst " + std::to_string(v6) + " plen " +
+                                 std::to_string(plen) + " flags " + std::to_string(flags),
+                             type, fib_prog(family, ifindex, v6, plen, flags)});
+    size_t compared = 0;
+    const std::string report = compare(cases, compared);
+    INFO(report);
+    CHECK(report.empty());
+    SUCCEED("compared " << compared << " socket and skb header helper runs with the kernel");
 }
 
 #endif

@@ -211,7 +211,7 @@ TEST_CASE("context accesses become accesses of the runtime context", "[progtypes
     // Through skb->sk.
     CHECK(rewrite(ProgType::cgroup_skb, "r0 = *(u32 *)(r1 +132)") ==
           "r0 = *(u64 *)(r1 +" + off(offsetof(SkBuff, sk)) + ")\nr0 = *(u16 *)(r0 +" +
-              off(offsetof(Sock, skc_dport)) + ")\nw0 <<= 16\n");
+              off(offsetof(BpfSock, dst_port)) + ")\nw0 <<= 16\n");
     // perf_event: through the kernel's two pointers; a narrow part of a 64-bit field.
     CHECK(rewrite(ProgType::perf_event, "r0 = *(u32 *)(r1 +172)") ==
           "r0 = *(u64 *)(r1 +" + off(offsetof(PerfEventDataKern, data)) + ")\nr0 = *(u64 *)(r0 +" +

@@ -70,10 +70,10 @@ TEST_CASE("skb test runs start at the network header except for tc", "[progtypes
     CHECK(skb.ifindex == 1);
     CHECK(skb.wire_len == 0); // set only when there is a context to convert
     REQUIRE(skb.sk);
-    CHECK(skb.sk->skc_family == uapi::af_inet);
+    CHECK(skb.sk->family == uapi::af_inet);
     const uint8_t local[] = {10, 0, 0, 1}, remote[] = {10, 0, 0, 2};
-    CHECK(std::memcmp(&skb.sk->skc_rcv_saddr, local, 4) == 0);
-    CHECK(std::memcmp(&skb.sk->skc_daddr, remote, 4) == 0);
+    CHECK(std::memcmp(&skb.sk->src_ip4, local, 4) == 0);
+    CHECK(std::memcmp(&skb.sk->dst_ip4, remote, 4) == 0);
     // The Ethernet header comes back zeroed.
     auto out = (*sf)->data_out();
     REQUIRE(out.size() == frame.size());

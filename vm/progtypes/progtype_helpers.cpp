@@ -52,6 +52,14 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::xdp_adjust_tail, xdp_adjust_tail>(registry);
     add_kernel_helper<H::xdp_adjust_meta, xdp_adjust_meta>(registry);
     add_kernel_helper<H::redirect_map, xdp_redirect_map>(registry);
+    add_kernel_helper<H::skb_vlan_push, skb_vlan_push>(registry);
+    add_kernel_helper<H::skb_vlan_pop, skb_vlan_pop>(registry);
+    add_kernel_helper<H::get_hash_recalc, get_hash_recalc>(registry);
+    add_kernel_helper<H::csum_update, progtypes::csum_update>(registry);
+    add_kernel_helper<H::sk_lookup_tcp, sk_lookup_tcp>(registry);
+    add_kernel_helper<H::sk_lookup_udp, sk_lookup_udp>(registry);
+    add_kernel_helper<H::skc_lookup_tcp, skc_lookup_tcp>(registry);
+    add_kernel_helper<H::fib_lookup, fib_lookup>(registry);
     add_kernel_helper<H::redirect, progtypes::redirect>(registry);
     add_kernel_helper<H::perf_event_output, progtypes::perf_event_output>(registry);
 }

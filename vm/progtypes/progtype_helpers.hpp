@@ -5,10 +5,14 @@
 
 #include "helpers/registry.hpp"
 
+#include <cstdint>
+
 namespace ebpf {
 
 // Adds them to a registry that has the kernel helpers already; Vm's constructor calls it.
 void register_progtype_helpers(HelperRegistry& registry);
+
+struct SkBuff;
 
 namespace progtypes {
 
@@ -32,7 +36,24 @@ EBPF_HELPER_DECL(xdp_redirect); // bpf_redirect for xdp
 EBPF_HELPER_DECL(xdp_redirect_map);
 EBPF_HELPER_DECL(xdp_event_output); // bpf_perf_event_output for xdp
 
+// skb_header_helpers.cpp
+EBPF_HELPER_DECL(skb_vlan_push);
+EBPF_HELPER_DECL(skb_vlan_pop);
+EBPF_HELPER_DECL(get_hash_recalc);
+EBPF_HELPER_DECL(csum_update);
+// sock_helpers.cpp (the skb types and xdp)
+EBPF_HELPER_DECL(sk_lookup_tcp);
+EBPF_HELPER_DECL(sk_lookup_udp);
+EBPF_HELPER_DECL(skc_lookup_tcp);
+EBPF_HELPER_DECL(fib_lookup);
+
 #undef EBPF_HELPER_DECL
+
+// The context argument as our sk_buff; a checked run faults (and gets null) unless it is the
+// run's own of an skb type (the verifier sees to that in a verified one).
+SkBuff* skb_arg(uint64_t r1, RunState* state, const char* helper);
+// bpf_compute_data_pointers after the packet's bounds moved; LD_ABS follows.
+void packet_moved(SkBuff& skb, RunState* state);
 
 } // namespace progtypes
 

@@ -426,8 +426,10 @@ Result<std::unique_ptr<SkbTestRun>> SkbTestRun::create(ProgType type, const Test
     std::unique_ptr<SkbTestRun> run(new SkbTestRun);
     run->type_ = type;
     run->is_l2_ = type == ProgType::sched_cls || type == ProgType::sched_act;
-    // Room for bpf_skb_change_tail to grow the packet to BPF_SKB_MAX_LEN in place.
-    run->buf_.assign(skb_headroom + std::max(size, skb_max_len) + skb_tailroom, 0);
+    // Room for bpf_skb_change_tail to grow the packet to BPF_SKB_MAX_LEN in place, and a page
+    // more for helpers that push headers to move the packet into (as the kernel reallocates the
+    // head when the headroom runs out).
+    run->buf_.assign(skb_headroom + std::max(size, skb_max_len) + page_size + skb_tailroom, 0);
     uint8_t* eth = run->buf_.data() + skb_headroom;
     std::memcpy(eth, input.data.data(), size);
     SkBuff& skb = run->skb_;

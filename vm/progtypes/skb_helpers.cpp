@@ -39,26 +39,6 @@ bool is_skb_type(uint32_t type) {
     }
 }
 
-// The context argument as our sk_buff; a checked run faults unless it is the run's own of an skb
-// type (the verifier sees to that in a verified one).
-SkBuff* skb_arg(uint64_t r1, RunState* state, const char* helper) {
-    if (state->checked &&
-        (reinterpret_cast<void*>(r1) != state->ctx || !is_skb_type(state->ctx_prog_type))) {
-        state->fault(std::string(helper) + ": R1 is not the run's __sk_buff context");
-        return nullptr;
-    }
-    return reinterpret_cast<SkBuff*>(r1);
-}
-
-// bpf_compute_data_pointers after the length changed; LD_ABS follows.
-void packet_moved(SkBuff& skb, RunState* state) {
-    skb.data_end = skb.data + skb.len;
-    if (state->ctx == &skb) {
-        state->packet = skb.data;
-        state->packet_len = skb.len;
-    }
-}
-
 // bpf_try_make_writable on a linear skb: fine up to the packet's length, -ENOMEM past it.
 bool writable(const SkBuff& skb, uint64_t write_len) {
     return write_len <= skb.len;
@@ -71,6 +51,23 @@ uint32_t min_len(const SkBuff& skb) {
 }
 
 } // namespace
+
+SkBuff* skb_arg(uint64_t r1, RunState* state, const char* helper) {
+    if (state->checked &&
+        (reinterpret_cast<void*>(r1) != state->ctx || !is_skb_type(state->ctx_prog_type))) {
+        state->fault(std::string(helper) + ": R1 is not the run's __sk_buff context");
+        return nullptr;
+    }
+    return reinterpret_cast<SkBuff*>(r1);
+}
+
+void packet_moved(SkBuff& skb, RunState* state) {
+    skb.data_end = skb.data + skb.len;
+    if (state->ctx == &skb) {
+        state->packet = skb.data;
+        state->packet_len = skb.len;
+    }
+}
 
 uint64_t skb_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t,
                         RunState* state) {

@@ -63,7 +63,6 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-    __uint(max_entries, 64); // libbpf would make 0 the CPU count; ebpf-run's loader does not
     __uint(key_size, sizeof(__u32));
     __uint(value_size, sizeof(__u32));
 } perf SEC(".maps");

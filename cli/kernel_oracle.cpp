@@ -1,0 +1,133 @@
+#include "cli/kernel_oracle.hpp"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <regex>
+#include <unistd.h>
+#include <vector>
+
+namespace ebpf::cli {
+namespace {
+
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f) : fd(f) {}
+    Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+    Fd(const Fd&) = delete;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::optional<bpf_prog_type> kernel_prog_type(const std::string& name) {
+    static const std::map<std::string, bpf_prog_type> types{
+        {"socket_filter", BPF_PROG_TYPE_SOCKET_FILTER},   {"kprobe", BPF_PROG_TYPE_KPROBE},
+        {"sched_cls", BPF_PROG_TYPE_SCHED_CLS},           {"sched_act", BPF_PROG_TYPE_SCHED_ACT},
+        {"tracepoint", BPF_PROG_TYPE_TRACEPOINT},         {"xdp", BPF_PROG_TYPE_XDP},
+        {"perf_event", BPF_PROG_TYPE_PERF_EVENT},         {"cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB},
+        {"raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT},
+    };
+    auto it = types.find(name);
+    if (it == types.end()) return std::nullopt;
+    return it->second;
+}
+
+Result<Fd> create_kernel_map(const std::string& kind) {
+    bpf_map_create_opts opts{};
+    opts.sz = sizeof opts;
+    auto make = [&](bpf_map_type t, uint32_t k, uint32_t v, uint32_t n,
+                    uint32_t flags) -> Result<Fd> {
+        opts.map_flags = flags;
+        const int fd = bpf_map_create(t, kind.c_str(), k, v, n, &opts);
+        if (fd < 0) return Error{"map " + kind + ": " + std::strerror(errno), {}};
+        return Fd(fd);
+    };
+    if (kind == "map_hash_8b") return make(BPF_MAP_TYPE_HASH, 8, 8, 1, BPF_F_NO_PREALLOC);
+    if (kind == "map_hash_16b") return make(BPF_MAP_TYPE_HASH, 8, 16, 1, BPF_F_NO_PREALLOC);
+    if (kind == "map_hash_48b") return make(BPF_MAP_TYPE_HASH, 8, 48, 1, BPF_F_NO_PREALLOC);
+    if (kind == "map_array_48b" || kind == "map_array_ro" || kind == "map_array_wo") {
+        const uint32_t flags = kind == "map_array_ro"   ? BPF_F_RDONLY_PROG
+                               : kind == "map_array_wo" ? BPF_F_WRONLY_PROG
+                                                        : 0;
+        auto fd = make(BPF_MAP_TYPE_ARRAY, 4, 48, 1, flags);
+        if (!fd) return fd;
+        uint8_t value[48] = {};
+        const uint32_t index = 28, foo6 = 0xabcdef12, key = 0;
+        std::memcpy(value, &index, 4);
+        std::memcpy(value + 4 + 6 * 4, &foo6, 4);
+        bpf_map_update_elem(fd->fd, &key, value, BPF_ANY);
+        return fd;
+    }
+    if (kind == "map_array_small") return make(BPF_MAP_TYPE_ARRAY, 4, 1, 1, 0);
+    if (kind == "map_ringbuf") return make(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0);
+    if (kind == "map_event_output") return make(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 1, 0);
+    return Error{"map kind " + kind +
+                     " is not reproduced in the kernel (prog arrays, map-in-map and BTF maps)",
+                 {}};
+}
+
+} // namespace
+
+Result<KernelOutcome> run_in_kernel(const KernelCase& c) {
+    const auto type = kernel_prog_type(c.prog_type_name);
+    if (!type)
+        return Error{"program type " + c.prog_type_name + " is not loaded in the kernel here", {}};
+    std::vector<Insn> insns = c.insns;
+    std::vector<Fd> maps;
+    for (const auto& [kind, indices] : c.fixups) {
+        auto fd = create_kernel_map(kind);
+        if (!fd) return fd.error();
+        for (uint32_t at : indices) {
+            if (at >= insns.size()) return Error{"fixup past the program", {}};
+            insns[at].imm = fd->fd;
+            insns[at].src = BPF_PSEUDO_MAP_FD;
+        }
+        maps.push_back(std::move(*fd));
+    }
+    std::string log(1 << 20, '\0');
+    bpf_prog_load_opts opts{};
+    opts.sz = sizeof opts;
+    opts.log_buf = log.data();
+    opts.log_size = static_cast<uint32_t>(log.size());
+    opts.log_level = 4;
+    if (c.test_flags & 2) opts.prog_flags = BPF_F_STRICT_ALIGNMENT;
+    const int prog =
+        bpf_prog_load(*type, nullptr, "GPL", reinterpret_cast<const bpf_insn*>(insns.data()),
+                      insns.size(), &opts);
+    const int load_errno = errno;
+    if (prog < 0 && load_errno == EPERM) return Error{"bpf() is not permitted (run as root)", {}};
+    log.resize(std::strlen(log.c_str()));
+    if (prog < 0) {
+        opts.log_level = 1 | 4; // the error lines and the statistics
+        opts.log_size = static_cast<uint32_t>((1 << 20));
+        std::string full(1 << 20, '\0');
+        opts.log_buf = full.data();
+        bpf_prog_load(*type, nullptr, "GPL", reinterpret_cast<const bpf_insn*>(insns.data()),
+                      insns.size(), &opts);
+        full.resize(std::strlen(full.c_str()));
+        log = full;
+    }
+    KernelOutcome out;
+    out.verdict = prog >= 0 ? "accept" : "reject";
+    if (prog < 0) out.message = kernel_error_line(log);
+    std::smatch m;
+    if (std::regex_search(log, m, std::regex(R"(processed (\d+) insns)")))
+        out.insns_processed = std::stoull(m[1]);
+    if (prog >= 0) {
+        Fd p(prog);
+        std::vector<uint8_t> data = c.data;
+        bpf_test_run_opts run{};
+        run.sz = sizeof run;
+        run.data_in = data.data();
+        run.data_size_in = static_cast<uint32_t>(data.size());
+        run.repeat = 1;
+        if (bpf_prog_test_run_opts(p.fd, &run) == 0) out.retval = run.retval;
+    }
+    return out;
+}
+
+} // namespace ebpf::cli
