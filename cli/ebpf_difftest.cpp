@@ -81,10 +81,7 @@ int main(int argc, char** argv) {
         nlohmann::json retval = nullptr;
         std::string run_error;
         if (result.accepted && maps && c.kernel.retval) {
-            std::vector<uint8_t> ctx_access(result.aux.size());
-            for (size_t i = 0; i < result.aux.size(); ++i)
-                ctx_access[i] = result.aux[i].ptr_type == ebpf::verifier::RegType::ptr_to_ctx;
-            auto r0 = ebpf::cli::run_case(c, *maps, ebpf::Mode::fast, ctx_access);
+            auto r0 = ebpf::cli::run_case(c, *maps, ebpf::Mode::fast, result);
             if (r0)
                 retval = *r0;
             else

@@ -222,7 +222,7 @@ Status fill_prog_array(Map& map, size_t map_index, const Vm& vm,
 } // namespace
 
 Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
-                          const std::vector<uint8_t>& ctx_access) {
+                          const VerifierResult& verdict) {
     static const Vm vm;
     const ProgTypeInfo* info = c.prog_type ? prog_type_info(*c.prog_type) : nullptr;
     if (!info) return Error{"program type " + c.prog_type_name + " is not described", {}};
@@ -230,8 +230,10 @@ Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
     for (const auto& [kind, index] : maps.index_of_kind)
         if (kind == "prog1" || kind == "prog2")
             if (auto err = fill_prog_array(*maps.maps[index], index, vm, tail_targets)) return *err;
-    auto rewritten = convert_ctx_accesses(
-        c.insns, *info, [&](size_t i) { return i < ctx_access.size() && ctx_access[i]; });
+    const std::vector<Insn> insns = sanitize_dead_code(c.insns, verdict);
+    auto rewritten = convert_ctx_accesses(insns, *info, [&](size_t i) {
+        return i < verdict.aux.size() && verdict.aux[i].ptr_type == verifier::RegType::ptr_to_ctx;
+    });
     if (!rewritten) return rewritten.error();
     std::vector<Map*> raw;
     for (auto& m : maps.maps)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "maps/map.hpp"
+#include "verifier/verifier.hpp"
 #include "vm/isa/insn.hpp"
 #include "vm/isa/result.hpp"
 #include "vm/progtypes/prog_type.hpp"
@@ -56,6 +57,6 @@ Result<CaseMaps> create_case_maps(KernelCase& c, uint32_t ncpus);
 // VM: the verified program's context accesses rewritten, its maps bound, the harness's tail-call
 // programs in prog1/prog2. Gives r0; an error when the type cannot be test-run or the run fails.
 Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
-                          const std::vector<uint8_t>& ctx_access);
+                          const VerifierResult& verdict);
 
 } // namespace ebpf::cli

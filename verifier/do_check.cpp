@@ -321,6 +321,7 @@ int Env::do_check() {
                 } else if (mode == BPF_IMM) {
                     err = check_ld_imm(insn, insn_idx);
                     ++insn_idx;
+                    aux_[insn_idx].seen = true; // the second half
                 } else {
                     err = reject(-EINVAL_, "invalid BPF_LD mode");
                 }

@@ -112,3 +112,21 @@ VerifierResult verify(Insns insns, const VerifierOptions& options) {
 }
 
 } // namespace ebpf
+
+namespace ebpf {
+
+std::vector<Insn> sanitize_dead_code(Insns insns, const VerifierResult& result) {
+    std::vector<Insn> out(insns.begin(), insns.end());
+    const Insn trap = make_insn(BPF_JMP | BPF_JA, 0, 0, -1, 0);
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (i < result.aux.size() && result.aux[i].seen) {
+            // The kernel does not look at an exit's offset; the loader would refuse it.
+            if (out[i].opcode == (BPF_JMP | BPF_EXIT)) out[i].off = 0;
+            continue;
+        }
+        out[i] = trap;
+    }
+    return out;
+}
+
+} // namespace ebpf

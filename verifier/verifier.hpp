@@ -43,4 +43,10 @@ struct VerifierResult {
 
 VerifierResult verify(Insns insns, const VerifierOptions& options);
 
+// The program as the kernel keeps it after verification: every instruction no path reached is
+// replaced by a jump to itself (sanitize_dead_code), so dead code, which the verifier never
+// checked, can neither run nor be refused by the loader; an exit's offset, which the kernel
+// ignores, is cleared.
+std::vector<Insn> sanitize_dead_code(Insns insns, const VerifierResult& result);
+
 } // namespace ebpf

@@ -43,7 +43,10 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
 
     // The context accesses the verifier saw; an unverified program keeps its other accesses.
     const auto& aux = lp.verdict.aux;
-    auto rewritten = convert_ctx_accesses(lp.insns, *info, [&](size_t i) {
+    // Verified programs keep only what the verifier saw; unverified ones run as given.
+    const std::vector<Insn> insns =
+        lp.verified ? sanitize_dead_code(lp.insns, lp.verdict) : lp.insns;
+    auto rewritten = convert_ctx_accesses(insns, *info, [&](size_t i) {
         return i < aux.size() && aux[i].ptr_type == verifier::RegType::ptr_to_ctx;
     });
     if (!rewritten) return Error{"program '" + lp.name + "': " + rewritten.error().to_string(), {}};

@@ -32,12 +32,22 @@ inline Outcome ebpf_run(const std::string& args) {
     return run_command(run_bin + " " + args);
 }
 
-// A scratch file of this test process (ctest runs test cases in parallel processes).
-inline std::string scratch(const std::string& name, const std::string& bytes = "") {
-    const auto dir =
+// The scratch directory of this test process (ctest runs test cases in parallel processes),
+// removed when the process ends.
+struct ScratchDir {
+    std::filesystem::path path =
         std::filesystem::temp_directory_path() / ("ebpf_run_test_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto path = dir / name;
+    ScratchDir() { std::filesystem::create_directories(path); }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+// A scratch file holding bytes.
+inline std::string scratch(const std::string& name, const std::string& bytes = "") {
+    static const ScratchDir dir;
+    const auto path = dir.path / name;
     std::ofstream(path, std::ios::binary) << bytes;
     return path.string();
 }

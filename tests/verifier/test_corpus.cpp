@@ -85,10 +85,7 @@ TEST_CASE("accepted corpus programs run in checked mode without a fault") {
             opts.maps.push_back(m.get());
         const auto result = verify(c.insns, opts);
         if (!result.accepted) continue;
-        std::vector<uint8_t> ctx_access(result.aux.size());
-        for (size_t i = 0; i < result.aux.size(); ++i)
-            ctx_access[i] = result.aux[i].ptr_type == verifier::RegType::ptr_to_ctx;
-        auto r0 = cli::run_case(c, *maps, Mode::checked, ctx_access);
+        auto r0 = cli::run_case(c, *maps, Mode::checked, result);
         // Programs calling helpers this VM lacks do not load; that is no verdict on safety.
         if (!r0 && r0.error().message.find("unknown func") != std::string::npos) continue;
         INFO(c.id << ": " << (r0 ? std::string("ran") : r0.error().to_string()));

@@ -22,7 +22,9 @@ void mutate(std::vector<Insn>& insns, std::mt19937& rng) {
         if (insn.opcode == BPF_LDDW || (i > 0 && insns[i - 1].opcode == BPF_LDDW)) continue;
         switch (rng() % 4) {
         case 0: insn.off = static_cast<int16_t>(insn.off + static_cast<int>(rng() % 17) - 8); break;
-        case 1: insn.imm = static_cast<int32_t>(insn.imm + static_cast<int>(rng() % 65) - 32); break;
+        case 1:
+            insn.imm = static_cast<int32_t>(insn.imm + static_cast<int>(rng() % 65) - 32);
+            break;
         case 2: insn.src = static_cast<uint8_t>(rng() % 11); break;
         default: insn.dst = static_cast<uint8_t>(rng() % 10); break;
         }
@@ -37,7 +39,8 @@ TEST_CASE("mutated corpus programs the verifier accepts never fault in checked m
     REQUIRE(cases.ok());
     std::vector<cli::KernelCase*> seeds;
     for (auto& c : *cases)
-        if (c.in_scope && c.prog_type && c.kernel.verdict == "accept" && c.kernel.retval && c.insns.size() < 4096)
+        if (c.in_scope && c.prog_type && c.kernel.verdict == "accept" && c.kernel.retval &&
+            c.insns.size() < 4096)
             seeds.push_back(&c);
     REQUIRE(seeds.size() > 300);
 
@@ -52,19 +55,19 @@ TEST_CASE("mutated corpus programs the verifier accepts never fault in checked m
         ++mutants;
         VerifierOptions opts;
         opts.prog_type = *c.prog_type;
-        for (auto& m : maps->maps) opts.maps.push_back(m.get());
+        for (auto& m : maps->maps)
+            opts.maps.push_back(m.get());
         const auto result = verify(c.insns, opts);
         if (!result.accepted) continue;
         ++accepted;
-        std::vector<uint8_t> ctx_access(result.aux.size());
-        for (size_t i = 0; i < result.aux.size(); ++i)
-            ctx_access[i] = result.aux[i].ptr_type == verifier::RegType::ptr_to_ctx;
-        auto r0 = cli::run_case(c, *maps, Mode::checked, ctx_access);
+        auto r0 = cli::run_case(c, *maps, Mode::checked, result);
         if (!r0) {
             const auto& msg = r0.error().message;
             // Not about memory: a helper this VM lacks, or a loop the verifier proved finite
             // running past the checked mode's instruction budget.
-            if (msg.find("unknown func") != std::string::npos || msg.find("budget") != std::string::npos) continue;
+            if (msg.find("unknown func") != std::string::npos ||
+                msg.find("budget") != std::string::npos)
+                continue;
         }
         INFO(c.id << " mutated: " << (r0 ? std::string("ran") : r0.error().to_string()));
         CHECK(r0.ok());
