@@ -22,13 +22,15 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-    std::string cases_path, report_path, only;
+    std::string cases_path, report_path, only, engine;
     po::options_description opts("Usage: ebpf-difftest --cases FILE.jsonl [options]\n\nOptions");
     opts.add_options()("help,h", "show this help")("cases", po::value(&cases_path),
                                                    "FILE: cases in the corpus format")(
         "report", po::value(&report_path), "FILE: write one JSON line per case")(
         "only", po::value(&only), "ID: run just this case and print its verifier log")(
         "all", "score every case, not only the in-scope ones")(
+        "engine", po::value(&engine)->default_value("interp"),
+        "interp|jit: what runs the accepted cases")(
         "kernel",
         "also load and run each case in the live kernel (Linux, root) and report it beside")(
         "quiet,q", "print the summary only, not each disagreement");
@@ -44,6 +46,12 @@ int main(int argc, char** argv) {
         std::cout << opts;
         return args.count("help") ? 0 : 2;
     }
+    if (engine != "interp" && engine != "jit") {
+        std::cerr << "ebpf-difftest: --engine is interp or jit\n";
+        return 2;
+    }
+    const auto case_engine =
+        engine == "jit" ? ebpf::cli::CaseEngine::jit : ebpf::cli::CaseEngine::interp;
     auto cases = ebpf::cli::load_kernel_cases(cases_path);
     if (!cases) {
         std::cerr << "ebpf-difftest: " << cases.error().to_string() << "\n";
@@ -81,7 +89,7 @@ int main(int argc, char** argv) {
         nlohmann::json retval = nullptr;
         std::string run_error;
         if (result.accepted && maps && c.kernel.retval) {
-            auto r0 = ebpf::cli::run_case(c, *maps, ebpf::Mode::fast, result);
+            auto r0 = ebpf::cli::run_case(c, *maps, ebpf::Mode::fast, result, case_engine);
             if (r0)
                 retval = *r0;
             else

@@ -1,6 +1,7 @@
 #include "cli/kernel_cases.hpp"
 
 #include "cli/io.hpp"
+#include "jit/jit.hpp"
 #include "maps/map_in_map.hpp"
 #include "maps/prog_array.hpp"
 #include "vm/isa/assembler.hpp"
@@ -222,7 +223,7 @@ Status fill_prog_array(Map& map, size_t map_index, const Vm& vm,
 } // namespace
 
 Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
-                          const VerifierResult& verdict) {
+                          const VerifierResult& verdict, CaseEngine engine) {
     static const Vm vm;
     const ProgTypeInfo* info = c.prog_type ? prog_type_info(*c.prog_type) : nullptr;
     if (!info) return Error{"program type " + c.prog_type_name + " is not described", {}};
@@ -250,6 +251,13 @@ Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
     RunArgs args;
     args.r1 = reinterpret_cast<uint64_t>((*ctx)->ctx());
     args.mode = mode;
+    if (engine == CaseEngine::jit) {
+        auto jitted = jit_compile(*prog);
+        if (!jitted) return jitted.error();
+        auto r = jitted->run(args, state);
+        if (!r) return r.error();
+        return r->r0;
+    }
     auto r = vm.run(*prog, args, state);
     if (!r) return r.error();
     return r->r0;

@@ -56,7 +56,8 @@ Result<CaseMaps> create_case_maps(KernelCase& c, uint32_t ncpus);
 // Runs an accepted case once on its `data`, framed as the kernel's test run frames it, in this
 // VM: the verified program's context accesses rewritten, its maps bound, the harness's tail-call
 // programs in prog1/prog2. Gives r0; an error when the type cannot be test-run or the run fails.
+enum class CaseEngine { interp, jit };
 Result<uint64_t> run_case(const KernelCase& c, CaseMaps& maps, Mode mode,
-                          const VerifierResult& verdict);
+                          const VerifierResult& verdict, CaseEngine engine = CaseEngine::interp);
 
 } // namespace ebpf::cli
