@@ -23,7 +23,9 @@ struct GeneratedCode {
 };
 
 // The generated code must be position-independent: the driver copies it to its final place.
+// tail_call_frames: other programs' tail calls may land in this one (JitCache's programs), so its
+// frames must look like theirs.
 using Backend = Result<GeneratedCode> (*)(asmjit::CodeHolder& code, const Program& prog,
-                                          const JitOptions& options);
+                                          const JitOptions& options, bool tail_call_frames);
 
 } // namespace ebpf::jit

@@ -9,7 +9,8 @@ namespace ebpf::jit {
 
 class BlindingKeys {
   public:
-    BlindingKeys() : engine_(seed()) {}
+    // The same seed gives the same keys: a code generator's passes must agree.
+    explicit BlindingKeys(uint64_t seed) : engine_(seed) {}
 
     // Never zero: a zero key would leave the immediate in the code as it is.
     uint32_t next32() {
@@ -27,12 +28,12 @@ class BlindingKeys {
         return key;
     }
 
-  private:
-    static uint64_t seed() {
+    static uint64_t random_seed() {
         std::random_device device;
         return (static_cast<uint64_t>(device()) << 32) | device();
     }
 
+  private:
     std::mt19937_64 engine_;
 };
 

@@ -47,7 +47,8 @@ Error asmjit_error(asmjit::Error err) {
 
 } // namespace
 
-Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& options) {
+Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& options,
+                                       bool tail_call_target) {
     const jit::Backend generate = host_backend();
     if (!generate) return Error{"the JIT has no code generator for this host", std::nullopt};
 
@@ -55,7 +56,7 @@ Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& op
     if (asmjit::Error err = code.init(asmjit::Environment::host())) return asmjit_error(err);
     FirstError errors;
     code.setErrorHandler(&errors);
-    auto generated = generate(code, prog, options);
+    auto generated = generate(code, prog, options, tail_call_target);
     if (!generated) return generated.error();
     if (!errors.text.empty()) return Error{"code generation failed: " + errors.text, std::nullopt};
     if (asmjit::Error err = code.flatten()) return asmjit_error(err);
@@ -85,7 +86,8 @@ Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& op
 }
 
 Result<JitProgram> jit_compile(const Program& prog, const JitOptions& options) {
-    auto jitted = JitProgram::compile(prog, options);
+    // Tail calls reach other programs through the cache below, never this one.
+    auto jitted = JitProgram::compile(prog, options, false);
     if (!jitted) return jitted;
     jitted->own_targets_ = std::make_shared<JitCache>(options);
     jitted->targets_ = jitted->own_targets_.get();
@@ -127,7 +129,7 @@ Result<const JitProgram*> JitCache::get(const Program& prog) {
     std::unique_lock lock(mutex_);
     auto& slot = programs_[&prog];
     if (!slot) {
-        auto jitted = JitProgram::compile(prog, options_);
+        auto jitted = JitProgram::compile(prog, options_, true);
         if (!jitted) {
             programs_.erase(&prog);
             return jitted.error();

@@ -61,7 +61,9 @@ class JitProgram {
     friend class JitCache;
     friend struct jit::Runtime;
     friend Result<JitProgram> jit_compile(const Program&, const JitOptions&);
-    static Result<JitProgram> compile(const Program& prog, const JitOptions& options);
+    // tail_call_target: other programs' tail calls may land in this one.
+    static Result<JitProgram> compile(const Program& prog, const JitOptions& options,
+                                      bool tail_call_target);
     JitProgram() = default;
 
     // Where a callback enters the function starting at instruction `insn`, or null when none

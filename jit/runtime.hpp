@@ -33,21 +33,23 @@ enum class JitExit : uint32_t {
     call_depth,    // a local call would have made frame MAX_CALL_FRAMES + 1
 };
 
-// One per run, on the host stack of JitProgram::run; RunState::engine points at it.
+// One per run, on the host stack of JitProgram::run; RunState::engine points at it. The fields
+// without an initial value are written before they are read (run() sets up only the others: it
+// is on every packet's path).
 struct JitRunContext {
     RunState* state = nullptr;
     // The program running: a tail call switches it (and never switches back, as in the
     // interpreter); callbacks run its subprograms and callx looks ids up in its helpers.
     const JitProgram* current = nullptr;
     const HelperRegistry* helpers = nullptr;
-    uint64_t host_sp = 0;   // the innermost entry point's stack pointer, for early exits
-    uint64_t callx_id = 0;  // the value of the register a callx names
-    uint64_t tail_r1 = 0;   // R1 when the last helper was called: a tail call's target gets it
-    uint64_t callback = 0;  // the code address the callback entry calls
-    uint32_t depth = 0;     // local-call frames below the running one (callbacks count one)
+    uint32_t depth = 0; // local-call frames below the running one (callbacks count one)
     JitExit exit = JitExit::none;
-    uint32_t exit_insn = 0; // the instruction that ended the run early
-    uint8_t callx_reg = 0;  // the register the last callx named
+    uint64_t host_sp;   // the innermost entry point's stack pointer, for early exits
+    uint64_t callx_id;  // the value of the register a callx names
+    uint64_t tail_r1;   // R1 when the last helper was called: a tail call's target gets it
+    uint64_t callback;  // the code address the callback entry calls
+    uint32_t exit_insn; // the instruction that ended the run early
+    uint8_t callx_reg;  // the register the last callx named
 };
 static_assert(std::is_standard_layout_v<JitRunContext>, "generated code uses offsetof");
 

@@ -126,17 +126,17 @@ void Codegen::emit_divmod(const Slot& s, bool is64, bool by_reg) {
     a_.mov(divisor, bpf_reg(s.src, is64));
     const Label zero = a_.newLabel(), minus_one = a_.newLabel(), done = a_.newLabel();
     a_.test(divisor, divisor);
-    a_.jz(zero);
+    jump(zero, x86::CondCode::kZ);
     if (is_signed) {
         a_.cmp(divisor, Imm(-1));
-        a_.je(minus_one);
+        jump(minus_one, x86::CondCode::kE);
     }
     emit_divide(s.dst, is64, is_mod, is_signed);
-    a_.jmp(done);
+    jump(done);
     a_.bind(zero);
     by_zero();
     if (is_signed) {
-        a_.jmp(done);
+        jump(done);
         a_.bind(minus_one);
         by_minus_one();
     }

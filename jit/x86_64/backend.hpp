@@ -6,6 +6,6 @@
 namespace ebpf::jit::x86_64 {
 
 Result<GeneratedCode> generate(asmjit::CodeHolder& code, const Program& prog,
-                               const JitOptions& options);
+                               const JitOptions& options, bool tail_call_frames);
 
 } // namespace ebpf::jit::x86_64

@@ -2,6 +2,7 @@
 // early exits that unwind a run.
 #include "jit/x86_64/codegen.hpp"
 
+#include "jit/liveness.hpp"
 #include "jit/stack_usage.hpp"
 #include "jit/x86_64/backend.hpp"
 
@@ -20,8 +21,6 @@ constexpr int32_t bpf_func_tail_call = 12;
 constexpr x86::Gp bpf_regs[MAX_BPF_REG] = {x86::rax, x86::rdi, x86::rsi, x86::rdx,
                                            x86::rcx, x86::r8,  x86::rbx, x86::r13,
                                            x86::r14, x86::r15, x86::rbp};
-// R6-R9, pushed below each frame's stack and popped by exit.
-constexpr x86::Gp callee_saved[] = {x86::rbx, x86::r13, x86::r14, x86::r15};
 
 x86::CondCode condition(uint8_t jmp_op) {
     switch (jmp_op) {
@@ -38,14 +37,14 @@ x86::CondCode condition(uint8_t jmp_op) {
     }
 }
 
+} // namespace
+
 bool is_jump(Op op) {
     const uint8_t code = info(op).opcode;
     const uint8_t cls = bpf_class(code);
     return (cls == BPF_JMP || cls == BPF_JMP32) && bpf_op(code) != BPF_CALL &&
            bpf_op(code) != BPF_EXIT;
 }
-
-} // namespace
 
 x86::Gp bpf_reg(uint8_t r) {
     return bpf_regs[r];
@@ -58,11 +57,31 @@ x86::Mem ctx_field(size_t offset, uint32_t size) {
     return x86::ptr(ctx_reg, static_cast<int32_t>(offset), size);
 }
 
-Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options)
+Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options,
+                 bool tail_call_frames, uint64_t seed, const std::vector<bool>* short_jumps)
     : a_(&code), prog_(prog),
       has_bmi2_(asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2)),
-      targets_(prog.slots().size()), functions_(prog.slots().size()) {
-    if (options.blind_constants) keys_.emplace();
+      targets_(prog.slots().size()), functions_(prog.slots().size()), short_jumps_(short_jumps) {
+    if (options.blind_constants) keys_.emplace(seed);
+    choose_saved(tail_call_frames);
+}
+
+// Frames save the R6-R9 the program names anywhere (the others keep the caller's and the host's
+// values, as the program never touches them); all four when frames must fit other programs' tail
+// calls (each program's exits pop what its own prologues pushed) or the program makes some.
+void Codegen::choose_saved(bool tail_call_frames) {
+    uint16_t named = 0;
+    for (size_t i = 0; i < prog_.slots().size(); ++i) {
+        const Slot& s = prog_.slots()[i];
+        named |= static_cast<uint16_t>((1u << s.dst) | (1u << s.src)); // a superset is harmless
+        if (s.op == Op::callx ||
+            (s.op == Op::call_helper && prog_.insns()[i].imm == bpf_func_tail_call))
+            tail_call_frames = true;
+    }
+    for (int r = 6; r <= 9; ++r)
+        if (tail_call_frames || named & (1u << r))
+            saved_.push_back(bpf_reg(static_cast<uint8_t>(r)));
+    frame_pad_ = saved_.size() % 2 == 1 ? 8 : 0; // rsp 16-byte aligned below the pushes
 }
 
 Result<GeneratedCode> Codegen::generate() {
@@ -90,6 +109,16 @@ Result<GeneratedCode> Codegen::generate() {
     unwind_ = a_.newLabel();
     packet_oob_ = a_.newLabel();
     tail_call_ = a_.newLabel();
+    // Jump tables for switch trees; their leaves become jump targets. (Not when blinding: the
+    // tables' bounds would be unblinded immediates.)
+    tree_at_.assign(n, -1);
+    if (!keys_) trees_ = find_switch_trees(prog_);
+    for (size_t t = 0; t < trees_.size(); ++t) {
+        tree_at_[trees_[t].root] = static_cast<int32_t>(t);
+        tables_.push_back(a_.newLabel());
+        for (uint32_t leaf : trees_[t].leaves)
+            if (!targets_[leaf].isValid()) targets_[leaf] = a_.newLabel();
+    }
 
     GeneratedCode out;
     for (size_t i = 0; i < n; ++i)
@@ -98,12 +127,13 @@ Result<GeneratedCode> Codegen::generate() {
     size_t function = 0;
     out.insn_offsets.resize(n + 1);
     bool falls_through = false;
+    live_ = live_out(prog_);
     for (size_t i = 0; i < n; ++i) {
         const Slot& s = slots[i];
         if (functions_[i].isValid()) {
             // Code running into a function's first instruction stays in its own frame, as it
             // does in the interpreter.
-            if (falls_through) a_.jmp(targets_[i]);
+            if (falls_through) jump(targets_[i]);
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
             a_.bind(functions_[i]);
             emit_prologue(zero[function++]);
@@ -112,13 +142,21 @@ Result<GeneratedCode> Codegen::generate() {
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
         }
         if (targets_[i].isValid()) a_.bind(targets_[i]);
-        emit_insn(i, s);
+        if (skip_ > 0) {
+            --skip_; // emitted with an instruction before it
+            falls_through = true;
+            continue;
+        }
+        if (tree_at_[i] >= 0) emit_switch_dispatch(static_cast<size_t>(tree_at_[i]));
+        if (!emit_fused(i)) emit_insn(i, s);
+        if (fold_ && i >= fold_->last) fold_.reset();
         falls_through = s.op != Op::exit && s.op != Op::ja && s.op != Op::gotol;
         if (s.op == Op::lddw) out.insn_offsets[++i] = static_cast<uint32_t>(a_.offset());
     }
     out.insn_offsets[n] = static_cast<uint32_t>(a_.offset());
     emit_entries(out, zero);
     emit_early_exits();
+    emit_switch_tables();
     return out;
 }
 
@@ -149,7 +187,7 @@ void Codegen::emit_insn(size_t i, const Slot& s) {
 void Codegen::emit_prologue(uint32_t zero) {
     a_.push(x86::rbp);
     a_.mov(x86::rbp, x86::rsp);
-    a_.sub(x86::rsp, Imm(MAX_BPF_STACK));
+    a_.sub(x86::rsp, Imm(MAX_BPF_STACK + frame_pad_));
     if (zero > 0) a_.xorps(x86::xmm0, x86::xmm0);
     if (zero <= 128) {
         for (int32_t at = 16; at <= static_cast<int32_t>(zero); at += 16)
@@ -164,29 +202,41 @@ void Codegen::emit_prologue(uint32_t zero) {
         a_.add(scratch2, Imm(64));
         a_.jnz(loop);
     }
-    for (const x86::Gp& r : callee_saved)
+    for (const x86::Gp& r : saved_)
         a_.push(r);
 }
 
 void Codegen::emit_exit() {
-    for (size_t k = std::size(callee_saved); k-- > 0;)
-        a_.pop(callee_saved[k]);
+    for (size_t k = saved_.size(); k-- > 0;)
+        a_.pop(saved_[k]);
     a_.leave();
     a_.ret();
 }
 
-void Codegen::emit_jump(const Slot& s) {
+void Codegen::emit_jump(const Slot& s, bool negate, Label target) {
+    if (!target.isValid()) target = targets_[static_cast<size_t>(s.off)];
     if (s.op == Op::ja || s.op == Op::gotol) {
-        a_.jmp(targets_[static_cast<size_t>(s.off)]);
+        jump(target);
         return;
     }
+    const x86::CondCode cc = emit_compare(s);
+    jump(target, negate ? x86::negateCond(cc) : cc);
+}
+
+x86::CondCode Codegen::emit_compare(const Slot& s) {
     const uint8_t code = info(s.op).opcode;
     const bool is64 = bpf_class(code) == BPF_JMP;
-    const asmjit::Operand rhs =
-        bpf_srcbit(code) == BPF_X ? asmjit::Operand(bpf_reg(s.src, is64)) : imm_operand(s, is64);
     const uint8_t op = bpf_op(code);
-    a_.emit(op == BPF_JSET ? x86::Inst::kIdTest : x86::Inst::kIdCmp, bpf_reg(s.dst, is64), rhs);
-    a_.j(condition(op), targets_[static_cast<size_t>(s.off)]);
+    const x86::Gp lhs = bpf_reg(s.dst, is64);
+    if (op != BPF_JSET && bpf_srcbit(code) == BPF_K && static_cast<int32_t>(s.imm) == 0) {
+        a_.test(lhs, lhs); // shorter than cmp with 0, and the same flags
+    } else {
+        const asmjit::Operand rhs = bpf_srcbit(code) == BPF_X
+                                        ? asmjit::Operand(bpf_reg(s.src, is64))
+                                        : imm_operand(s, is64);
+        a_.emit(op == BPF_JSET ? x86::Inst::kIdTest : x86::Inst::kIdCmp, lhs, rhs);
+    }
+    return condition(op);
 }
 
 void Codegen::emit_lddw(const Slot& s) {
@@ -211,7 +261,7 @@ void Codegen::emit_call_helper(size_t i, const Slot& s) {
     a_.call(x86::rax);
     a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
     a_.cmp(x86::byte_ptr(scratch2, run_state_layout().fault_flag), Imm(0));
-    a_.jne(early_exit(i, JitExit::helper_fault));
+    jump(early_exit(i, JitExit::helper_fault), x86::CondCode::kNE);
     if (tail_call) emit_tail_call_check(i);
 }
 
@@ -223,7 +273,7 @@ void Codegen::emit_callx(size_t i, const Slot& s) {
     a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(&Runtime::callx)));
     a_.call(x86::rax);
     a_.cmp(ctx_field(offsetof(JitRunContext, exit), 4), Imm(0));
-    a_.jne(early_exit(i, JitExit::none));
+    jump(early_exit(i, JitExit::none), x86::CondCode::kNE);
     a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
     emit_tail_call_check(i);
 }
@@ -234,13 +284,13 @@ void Codegen::emit_tail_call_check(size_t i) {
     const Label tail = a_.newLabel();
     tail_calls_.push_back({tail, static_cast<uint32_t>(i)});
     a_.cmp(x86::qword_ptr(scratch2, run_state_layout().pending_tail_call), Imm(0));
-    a_.jne(tail);
+    jump(tail, x86::CondCode::kNE);
 }
 
 void Codegen::emit_call_local(size_t i, const Slot& s) {
     const x86::Mem depth = ctx_field(offsetof(JitRunContext, depth), 4);
     a_.cmp(depth, Imm(MAX_CALL_FRAMES - 1));
-    a_.jae(early_exit(i, JitExit::call_depth));
+    jump(early_exit(i, JitExit::call_depth), x86::CondCode::kAE);
     a_.inc(depth);
     a_.call(functions_[static_cast<size_t>(s.off)]);
     a_.dec(depth);
@@ -257,52 +307,51 @@ void Codegen::emit_entries(GeneratedCode& out, std::span<const uint32_t> zero) {
     for (Label& stub : stubs)
         stub = a_.newLabel();
 
-    // Both entries keep rbp and r12 for the host; the frame stub's prologue keeps rbx and
-    // r13-r15, as any BPF function's keeps R6-R9 for its caller. rsp is 16-byte aligned at the
-    // calls, as everywhere.
-    const Label done = a_.newLabel();
+    // The entries keep r12 for the host; the frame stub's prologue keeps rbp, rbx and r13-r15,
+    // as any BPF function's keeps R10 and R6-R9 for its caller. rsp is 16-byte aligned at the
+    // calls, as everywhere. A run starts with ctx->host_sp unset; a callback's run puts back the
+    // one of the run it is nested in.
     out.entry_offset = static_cast<uint32_t>(a_.offset());
-    a_.push(x86::rbp);
     a_.push(x86::r12);
     a_.mov(ctx_reg, x86::rdx);
-    a_.push(host_sp);
     clear({3, 4, 5});
     a_.call(stubs[0]);
-    a_.bind(done);
-    a_.pop(host_sp);
     a_.pop(x86::r12);
-    a_.pop(x86::rbp);
     a_.ret();
 
     out.callback_entry_offset = static_cast<uint32_t>(a_.offset());
-    a_.push(x86::rbp);
     a_.push(x86::r12);
     a_.mov(ctx_reg, x86::r9);
     a_.push(host_sp);
+    a_.sub(x86::rsp, Imm(8));
     a_.call(ctx_field(offsetof(JitRunContext, callback), 8));
-    a_.jmp(done);
+    a_.add(x86::rsp, Imm(8));
+    a_.pop(host_sp);
+    a_.pop(x86::r12);
+    a_.ret();
 
     // A function's frame stub: records where its entry's epilogue is, builds the function's
-    // frame, clears R0 and R6-R9 (the registers a run does not get as arguments) and jumps past
-    // the function's own prologue.
+    // frame, clears R0 and the saved R6-R9 (the registers a run does not get as arguments that
+    // the program names) and jumps past the function's own prologue.
     for (size_t k = 0; k < stubs.size(); ++k) {
         out.function_entries.push_back(static_cast<uint32_t>(a_.offset()));
         a_.bind(stubs[k]);
         a_.mov(host_sp, x86::rsp);
         clear({0});
         emit_prologue(zero[k]);
-        clear({6, 7, 8, 9});
+        for (const x86::Gp& r : saved_)
+            a_.xor_(r.r32(), r.r32());
         a_.jmp(targets_[out.functions[k]]);
     }
 
     // An early exit: unwinds to the innermost entry's frame stub and leaves its frame as exit
-    // does, which gives the host its rbx and r13-r15 back; then returns into the entry.
+    // does, which gives the host its rbp, rbx and r13-r15 back; then returns into the entry.
     a_.bind(unwind_);
     a_.mov(x86::rsp, host_sp);
-    a_.sub(x86::rsp, Imm(8 + MAX_BPF_STACK + 8 * std::size(callee_saved)));
-    for (size_t k = std::size(callee_saved); k-- > 0;)
-        a_.pop(callee_saved[k]);
-    a_.add(x86::rsp, Imm(MAX_BPF_STACK));
+    a_.sub(x86::rsp, Imm(8 + MAX_BPF_STACK + frame_pad_ + 8 * saved_.size()));
+    for (size_t k = saved_.size(); k-- > 0;)
+        a_.pop(saved_[k]);
+    a_.add(x86::rsp, Imm(MAX_BPF_STACK + frame_pad_));
     a_.pop(x86::rbp);
     a_.ret();
 }
@@ -376,9 +425,44 @@ void Codegen::mov_imm64(const x86::Gp& reg, uint64_t value) {
         a_.mov(reg.r64(), Imm(value));
 }
 
+void Codegen::jump(const Label& target, std::optional<x86::CondCode> cc) {
+    const size_t k = jumps_.size();
+    jumps_.push_back({a_.offset(), target.id()});
+    if (short_jumps_ && k < short_jumps_->size() && (*short_jumps_)[k]) a_.short_();
+    if (cc)
+        a_.j(*cc, target);
+    else
+        a_.jmp(target);
+}
+
+std::vector<bool> Codegen::measured_short_jumps() const {
+    // A forward jump that reached its label within 120 bytes here reaches it within as many
+    // next time: nothing between grows. (Backward jumps are short whenever they fit anyway.)
+    constexpr size_t reach = 120;
+    const asmjit::CodeHolder& code = *a_.code();
+    std::vector<bool> out;
+    out.reserve(jumps_.size());
+    for (const Jump& j : jumps_) {
+        const uint64_t to = code.labelOffset(j.label);
+        out.push_back(code.isLabelBound(j.label) && to > j.offset && to - j.offset <= reach);
+    }
+    return out;
+}
+
+// Two passes: the first measures how far each forward jump goes, so that the second can give
+// the near ones the 2-byte form, as the kernel's JIT does with its passes.
 Result<GeneratedCode> generate(asmjit::CodeHolder& code, const Program& prog,
-                               const JitOptions& options) {
-    return Codegen(code, prog, options).generate();
+                               const JitOptions& options, bool tail_call_frames) {
+    const uint64_t seed = options.blind_constants ? BlindingKeys::random_seed() : 0;
+    asmjit::CodeHolder scratch;
+    if (asmjit::Error err = scratch.init(code.environment()))
+        return Error{std::string("code generation failed: ") +
+                         asmjit::DebugUtils::errorAsString(err),
+                     std::nullopt};
+    Codegen first(scratch, prog, options, tail_call_frames, seed, nullptr);
+    if (auto measured = first.generate(); !measured) return measured.error();
+    const std::vector<bool> short_jumps = first.measured_short_jumps();
+    return Codegen(code, prog, options, tail_call_frames, seed, &short_jumps).generate();
 }
 
 } // namespace ebpf::jit::x86_64

@@ -26,7 +26,7 @@ x86::Mem at(const x86::Gp& base, int32_t off, int bytes) {
 void Codegen::emit_load(const Slot& s) {
     const uint8_t code = info(s.op).opcode;
     const int size = size_bytes(code);
-    const x86::Mem src = at(bpf_reg(s.src), s.off, size);
+    const x86::Mem src = memory(s.src, s.off, size);
     const x86::Gp dst = bpf_reg(s.dst);
     if (bpf_mode(code) == BPF_MEMSX) {
         if (size == 4)
@@ -43,7 +43,7 @@ void Codegen::emit_load(const Slot& s) {
 void Codegen::emit_store(const Slot& s) {
     const uint8_t code = info(s.op).opcode;
     const int size = size_bytes(code);
-    const x86::Mem dst = at(bpf_reg(s.dst), s.off, size);
+    const x86::Mem dst = memory(s.dst, s.off, size);
     if (bpf_class(code) == BPF_STX) {
         a_.mov(dst, sized(bpf_reg(s.src), size));
     } else if (keys_) {
@@ -119,11 +119,11 @@ void Codegen::emit_packet_load(const Slot& s) {
         a_.movsxd(offset, offset.r32());
     }
     a_.test(offset, offset);
-    a_.js(packet_oob_);
+    jump(packet_oob_, x86::CondCode::kS);
     a_.lea(scratch, x86::ptr(offset, size));
     a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
     a_.cmp(scratch, x86::qword_ptr(scratch2, layout.packet_len));
-    a_.ja(packet_oob_);
+    jump(packet_oob_, x86::CondCode::kA);
     a_.mov(scratch2, x86::qword_ptr(scratch2, layout.packet));
     const x86::Mem src = x86::ptr(scratch2, offset, 0, 0, static_cast<uint32_t>(size));
     switch (size) {
