@@ -59,7 +59,8 @@ std::string check_agreement(const Case& c) {
     native_vm->bind_native_maps(c);
     const auto native = static_cast<uint32_t>(native_vm->run_native());
     if (jit != interp || jit_vm->packet() != interp_packet)
-        return "the JIT gives " + std::to_string(jit) + ", the interpreter " + std::to_string(interp);
+        return "the JIT gives " + std::to_string(jit) + ", the interpreter " +
+               std::to_string(interp);
     if (native != static_cast<uint32_t>(interp) || native_vm->native_packet() != interp_packet)
         return "native code gives " + std::to_string(native) + ", the interpreter " +
                std::to_string(interp);
@@ -168,7 +169,8 @@ class TableReporter : public benchmark::ConsoleReporter {
         for (double r : ratios)
             log_sum += std::log(r);
         char buf[32];
-        std::snprintf(buf, sizeof buf, "**%.2f**", std::exp(log_sum / static_cast<double>(ratios.size())));
+        std::snprintf(buf, sizeof buf, "**%.2f**",
+                      std::exp(log_sum / static_cast<double>(ratios.size())));
         return buf;
     }
 
@@ -189,12 +191,13 @@ int main(int argc, char** argv) {
             kernel_reason_shown = true;
         }
         if (const std::string disagreement = check_agreement(c); !disagreement.empty()) {
-            std::fprintf(stderr, "%s: engines disagree: %s\n", c.name.c_str(), disagreement.c_str());
+            std::fprintf(stderr, "%s: engines disagree: %s\n", c.name.c_str(),
+                         disagreement.c_str());
             return 1;
         }
         for (const char* engine : engines) {
-            auto* b = benchmark::RegisterBenchmark((c.name + "/" + engine).c_str(), &run_engine,
-                                                   &c, std::string(engine));
+            auto* b = benchmark::RegisterBenchmark((c.name + "/" + engine).c_str(), &run_engine, &c,
+                                                   std::string(engine));
             b->Unit(benchmark::kNanosecond);
             b->ComputeStatistics("min", [](const std::vector<double>& v) {
                 return *std::min_element(v.begin(), v.end());

@@ -7,11 +7,11 @@
 #include <linux/udp.h>
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <netinet/in.h>
 #include <random>
 
 extern "C" {
@@ -41,7 +41,7 @@ void* bench_map_lookup(void* map, const void* key) {
 namespace bench {
 namespace {
 
-constexpr size_t payload_size = 1024; // BENCH_PAYLOAD
+constexpr size_t payload_size = 1024;                                    // BENCH_PAYLOAD
 constexpr uint32_t packet_saddr = 0x0a000001, packet_daddr = 0x0a000002; // 10.0.0.1 -> .2
 constexpr uint16_t packet_sport = 12345, packet_dport = 53;
 
@@ -168,8 +168,8 @@ std::vector<uint8_t> bench_packet() {
     payload[399] = 'x';
     payload[payload_size / 2 + 399] = 'y';
 
-    const uint64_t pseudo = sum16(reinterpret_cast<uint8_t*>(&ip->saddr), 8) + htons(IPPROTO_UDP) +
-                            udp->len;
+    const uint64_t pseudo =
+        sum16(reinterpret_cast<uint8_t*>(&ip->saddr), 8) + htons(IPPROTO_UDP) + udp->len;
     udp->check = fold(pseudo + sum16(reinterpret_cast<uint8_t*>(udp), sizeof *udp + payload_size));
     if (udp->check == 0) udp->check = 0xffff;
     return p;
@@ -220,9 +220,11 @@ std::unique_ptr<VmProgram> VmProgram::load(const Case& c, std::string& error) {
     vp->jitted_.emplace(std::move(*jitted));
 
     vp->native_ = c.native;
-    vp->native_packet_ = packet;
-    vp->native_ctx_.data = reinterpret_cast<uintptr_t>(vp->native_packet_.data());
-    vp->native_ctx_.data_end = vp->native_ctx_.data + vp->native_packet_.size();
+    constexpr size_t page = 4096, headroom = 256; // XDP_PACKET_HEADROOM
+    vp->native_page_.reset(static_cast<uint8_t*>(std::aligned_alloc(page, page)));
+    std::memcpy(vp->native_page_.get() + headroom, packet.data(), packet.size());
+    vp->native_ctx_.data = reinterpret_cast<uintptr_t>(vp->native_page_.get() + headroom);
+    vp->native_ctx_.data_end = vp->native_ctx_.data + packet.size();
     return vp;
 }
 
@@ -239,6 +241,11 @@ uint64_t VmProgram::run_jit() {
 void VmProgram::bind_native_maps(const Case& c) {
     for (const auto& [name, native] : c.native_maps)
         native->map = object_->map(name).get();
+}
+
+std::vector<uint8_t> VmProgram::native_packet() const {
+    const auto* data = reinterpret_cast<const uint8_t*>(native_ctx_.data);
+    return {data, reinterpret_cast<const uint8_t*>(native_ctx_.data_end)};
 }
 
 int VmProgram::run_native() {
@@ -287,7 +294,8 @@ std::optional<KernelProgram::Run> KernelProgram::run(uint32_t repeat, std::strin
     run.packet.resize(packet.size());
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(), .data_out = run.packet.data(),
                 .data_size_in = static_cast<uint32_t>(packet.size()),
-                .data_size_out = static_cast<uint32_t>(run.packet.size()), .repeat = static_cast<int>(repeat));
+                .data_size_out = static_cast<uint32_t>(run.packet.size()),
+                .repeat = static_cast<int>(repeat));
     if (bpf_prog_test_run_opts(fd_, &opts) != 0) {
         error = std::string("BPF_PROG_TEST_RUN: ") + std::strerror(errno);
         return std::nullopt;

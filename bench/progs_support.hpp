@@ -7,6 +7,7 @@
 #include "vm/loaded_object.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,7 +69,7 @@ class VmProgram {
     void bind_native_maps(const Case& c);
     int run_native();
     std::vector<uint8_t> packet() const { return ctx_->data_out(); }
-    std::vector<uint8_t> native_packet() const { return native_packet_; }
+    std::vector<uint8_t> native_packet() const;
     bool verified() const { return program_->verified; }
 
   private:
@@ -82,7 +83,11 @@ class VmProgram {
     ebpf::RunArgs args_;
     std::optional<ebpf::JitProgram> jitted_;
     NativeProgram native_ = nullptr;
-    std::vector<uint8_t> native_packet_;
+    // As the kernel's test run lays a packet out: a page, the packet at 256 bytes into it.
+    struct PageDeleter {
+        void operator()(uint8_t* page) const { std::free(page); }
+    };
+    std::unique_ptr<uint8_t, PageDeleter> native_page_;
     NativeXdpMd native_ctx_{};
 };
 

@@ -14,11 +14,12 @@
 namespace ebpf::jit {
 
 struct GeneratedCode {
-    uint32_t entry_offset = 0;          // a JitEntry
-    uint32_t callback_entry_offset = 0; // a CallbackEntry
-    uint32_t tail_entry_offset = 0;     // where a tail call into this program lands
-    std::vector<uint32_t> insn_offsets; // as JitProgram::insn_offsets()
-    std::vector<uint32_t> functions;    // first instructions of functions, ascending
+    uint32_t entry_offset = 0;              // a JitEntry
+    uint32_t callback_entry_offset = 0;     // a CallbackEntry
+    uint32_t tail_entry_offset = 0;         // where a tail call into this program lands
+    uint32_t data_offset = 0;               // as JitProgram::data_offset()
+    std::vector<uint32_t> insn_offsets;     // as JitProgram::insn_offsets()
+    std::vector<uint32_t> functions;        // first instructions of functions, ascending
     std::vector<uint32_t> function_entries; // for each function, where a callback enters it
 };
 

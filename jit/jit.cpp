@@ -37,7 +37,8 @@ class FirstError : public asmjit::ErrorHandler {
 
 // Out of line: run() is on every packet's path.
 [[gnu::noinline, gnu::cold]] Error checked_run_refused() {
-    return Error{"the JIT runs in fast mode only; checked runs are the interpreter's", std::nullopt};
+    return Error{"the JIT runs in fast mode only; checked runs are the interpreter's",
+                 std::nullopt};
 }
 
 Error asmjit_error(asmjit::Error err) {
@@ -78,6 +79,7 @@ Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& op
     jitted.tail_entry_ = base + generated->tail_entry_offset;
     jitted.memory_ = std::move(*memory);
     jitted.insn_offsets_ = std::move(generated->insn_offsets);
+    jitted.data_offset_ = generated->data_offset;
     jitted.functions_ = std::move(generated->functions);
     jitted.function_entries_ = std::move(generated->function_entries);
     jitted.helpers_ = &prog.helpers();

@@ -8,14 +8,20 @@
 // for a helper fault, a callx to no helper, or a local call past MAX_CALL_FRAMES frames; a legacy
 // packet load (LD_ABS/LD_IND) past the packet ends the program with r0 = 0. Tail calls continue
 // in the target's compiled code, in the same frame; callbacks (RunState::call_subprog) run the
-// current program's compiled subprograms. Every frame's 512-byte stack is zeroed when it is
-// entered. What a verified program cannot observe differs: after a helper call R1-R5 hold
-// whatever the helper left (the kernel's ABI: the verifier refuses to read them; a tail call's
-// target does get the R1 of the call, its context), R0 and R2-R5 start out so in a tail call's
-// target, and no instruction count is kept (insns_executed is 0).
+// current program's compiled subprograms. A frame's stack reads as zeros where nothing wrote it,
+// as in the interpreter (the prologue zeroes as much as the function can read:
+// jit/stack_usage.hpp). What a verified program cannot observe differs: after a helper call
+// R1-R5 hold whatever the helper left (the kernel's ABI: the verifier refuses to read them; a
+// tail call's target does get the R1 of the call, its context), R0 and R2-R5 start out so in a
+// tail call's target, and no instruction count is kept (insns_executed is 0).
+//
+// The code is the kernel JIT's instruction for instruction, with the kernel's register mapping,
+// except where a pattern of compiled C has a better x86 form (folded address arithmetic,
+// rotations, jump tables for switches: jit/x86_64/peephole.cpp).
 //
 // Layout: this driver is architecture-neutral (code memory, the run context in runtime.hpp, the
-// run/unwind protocol); the code generators live in one folder per architecture (x86_64/).
+// run/unwind protocol, the analyses code generators share: analysis.hpp); the code generators
+// live in one folder per architecture (x86_64/).
 #pragma once
 
 #include "jit/code_memory.hpp"
@@ -37,6 +43,9 @@ struct JitOptions {
     // machine code only XORed with a random key (fresh for each instruction) and is rebuilt in a
     // scratch register at run time, so a program cannot plant chosen bytes in executable memory.
     bool blind_constants = false;
+    // Use instructions of the host's CPU beyond the x86-64 baseline where they help (BMI2's
+    // shifts by any register). Off, the code runs on any CPU of the architecture.
+    bool host_cpu_features = true;
 };
 
 class JitCache;
@@ -57,6 +66,10 @@ class JitProgram {
     // out-of-line paths (entry points, early exits) begin.
     std::span<const uint32_t> insn_offsets() const { return insn_offsets_; }
 
+    // Where code() stops holding instructions: from here on it holds the jump tables of switch
+    // statements (8-byte code addresses, padded to 8-byte alignment with zeros).
+    size_t data_offset() const { return data_offset_; }
+
   private:
     friend class JitCache;
     friend struct jit::Runtime;
@@ -75,6 +88,7 @@ class JitProgram {
     jit::CallbackEntry callback_entry_ = nullptr;
     const uint8_t* tail_entry_ = nullptr; // after the first function's prologue
     std::vector<uint32_t> insn_offsets_;
+    size_t data_offset_ = 0;
     std::vector<uint32_t> functions_;        // first instructions of functions, ascending
     std::vector<uint32_t> function_entries_; // their callback entries' offsets in code()
     const HelperRegistry* helpers_ = nullptr;

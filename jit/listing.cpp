@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace ebpf {
 namespace {
@@ -96,7 +97,16 @@ Result<std::string> jit_listing(const Program& prog, const JitProgram& jitted) {
         i = next - 1;
     }
     out += "; out of line: entry points and early exits\n";
-    dis.append(out, code, offsets[insns.size()], code.size());
+    dis.append(out, code, offsets[insns.size()], jitted.data_offset());
+    if (jitted.data_offset() < code.size()) out += "; jump tables\n";
+    for (size_t at = jitted.data_offset(); at + 8 <= code.size(); at += 8) {
+        uint64_t entry;
+        std::memcpy(&entry, code.data() + at, sizeof entry);
+        char line[64];
+        std::snprintf(line, sizeof line, "    0x%04zx:  .quad 0x%llx\n", at,
+                      static_cast<unsigned long long>(entry));
+        out += line;
+    }
     return out;
 }
 

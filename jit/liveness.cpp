@@ -8,9 +8,9 @@ constexpr int32_t bpf_func_tail_call = 12;
 constexpr uint16_t bit(int r) {
     return static_cast<uint16_t>(1u << r);
 }
-constexpr uint16_t args = 0b111110;        // R1-R5
-constexpr uint16_t clobbered = 0b111111;   // R0-R5
-constexpr uint16_t all_but_r10 = 0x3ff;    // R0-R9
+constexpr uint16_t args = 0b111110;      // R1-R5
+constexpr uint16_t clobbered = 0b111111; // R0-R5
+constexpr uint16_t all_but_r10 = 0x3ff;  // R0-R9
 
 struct Effect {
     uint16_t uses = 0;
@@ -45,13 +45,16 @@ Effect effect(const Program& prog, size_t i) {
     }
     default: // BPF_JMP, BPF_JMP32
         switch (s.op) {
-        case Op::exit: return {bit(BPF_REG_0), 0};
+        // A function's caller sees R1-R5 as the callee left them (in unverified programs, it may
+        // read them); R6-R9 come back from the frame.
+        case Op::exit: return {clobbered, 0};
         case Op::ja:
         case Op::gotol: return {};
         // A tail call's target, a callx's helper and a local call's callee are not followed:
-        // take them to read every register they could.
+        // take them to read every register they could. A helper's R1-R5 are gone after it (the
+        // generated code does not keep them); a callee may leave them as they were.
         case Op::callx: return {static_cast<uint16_t>(all_but_r10 | bit(s.dst)), clobbered};
-        case Op::call_local: return {all_but_r10, clobbered};
+        case Op::call_local: return {all_but_r10, 0};
         case Op::call_helper:
         case Op::call_kfunc:
             return {prog.insns()[i].imm == bpf_func_tail_call ? all_but_r10 : args, clobbered};
@@ -95,8 +98,7 @@ std::vector<uint16_t> live_out(const Program& prog) {
                 break;
             }
             }
-            const auto new_in =
-                static_cast<uint16_t>(effects[k].uses | (live & ~effects[k].defs));
+            const auto new_in = static_cast<uint16_t>(effects[k].uses | (live & ~effects[k].defs));
             changed |= new_in != in[k] || live != out[k];
             in[k] = new_in;
             out[k] = live;

@@ -1,13 +1,14 @@
 // What generated code and the driver share while a compiled program runs: the per-run context
 // that the code keeps in a pinned register, the ways a run can end early, and the C++ functions
 // the code calls (callx, tail calls) or that helpers call (callbacks). Architecture-neutral: every
-// back end addresses the same fields and emits the same three entry points.
+// back end addresses the same fields and emits the same entry points.
 //
 // Tail calls: bpf_tail_call() leaves the target in RunState::pending_tail_call (the helper keeps
-// the shared count, limit MAX_TAIL_CALL_CNT); the code tests it after each helper call, asks
-// Runtime::tail_call for the target's code and jumps there. Every BPF frame has the same layout,
-// so the target continues in the current frame, with its registers and stack, as the interpreter
-// does: the jump lands after the prologue of the target's first function.
+// the shared count, limit MAX_TAIL_CALL_CNT); the code tests it after each call of that helper
+// (and each callx, which may name it), asks Runtime::tail_call for the target's code and jumps
+// there. The frames of programs that make or take tail calls have one layout, so the target
+// continues in the current frame, with its registers and stack, as the interpreter does: the
+// jump lands after the prologue of the target's first function.
 #pragma once
 
 #include "helpers/registry.hpp"
@@ -54,12 +55,13 @@ struct JitRunContext {
 static_assert(std::is_standard_layout_v<JitRunContext>, "generated code uses offsetof");
 
 // The entry points every compiled program has. Both save what the host expects kept, pin the
-// context, and clear the BPF registers that the function does not get as arguments.
+// context, and clear the BPF registers the program names but the function does not get as
+// arguments.
 //  - JitEntry runs the program's body with R1 and R2.
 //  - CallbackEntry runs the function at ctx->callback with R1-R5 (RunState::call_subprog).
 using JitEntry = uint64_t (*)(uint64_t r1, uint64_t r2, JitRunContext* ctx);
-using CallbackEntry = uint64_t (*)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-                                   uint64_t r5, JitRunContext* ctx);
+using CallbackEntry = uint64_t (*)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                   JitRunContext* ctx);
 
 // The C++ side of a run. Generated code calls these by address.
 struct Runtime {

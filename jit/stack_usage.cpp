@@ -32,43 +32,53 @@ using Regs = std::array<Value, MAX_BPF_REG>;
 
 class Analysis {
   public:
-    Analysis(const Program& prog, size_t entry) : prog_(prog), states_(prog.slots().size()) {
+    Analysis(const Program& prog, size_t entry)
+        : prog_(prog), states_(prog.slots().size()), dirty_(prog.slots().size(), false) {
         const auto& slots = prog.slots();
         for (const Slot& s : slots)
             if (s.op == Op::lddw && s.src == BPF_PSEUDO_FUNC) has_callbacks_ = true;
         Regs start;
         start.fill(other);
         start[BPF_REG_10] = {Value::frame, 0};
-        merge(entry, start);
+        merge(entry, entry, start);
+        backward_ = false;
     }
 
     // The lowest offset below R10 the function may read, or nothing when it cannot tell.
+    // Sweeps in instruction order, so that forward branches meet before their join is stepped;
+    // only back edges call for another sweep.
     std::optional<int64_t> run() {
-        while (!work_.empty() && !gave_up_) {
-            const size_t i = work_.back();
-            work_.pop_back();
-            step(i, *states_[i]);
+        for (bool again = true; again && !gave_up_;) {
+            again = false;
+            for (size_t i = 0; i < states_.size() && !gave_up_; ++i) {
+                if (!dirty_[i]) continue;
+                dirty_[i] = false;
+                step(i, *states_[i]);
+                again |= backward_;
+                backward_ = false;
+            }
         }
         if (gave_up_) return std::nullopt;
         return lowest_;
     }
 
   private:
-    void merge(size_t i, const Regs& in) {
+    void merge(size_t from, size_t i, const Regs& in) {
         if (i >= states_.size()) return; // past the end: nothing runs there
-        if (!states_[i]) {
+        bool changed = !states_[i];
+        if (changed) {
             states_[i] = in;
-            work_.push_back(i);
-            return;
+        } else {
+            Regs& state = *states_[i];
+            for (size_t r = 0; r < in.size(); ++r) {
+                const Value joined = Value::join(state[r], in[r]);
+                changed |= !(joined == state[r]);
+                state[r] = joined;
+            }
         }
-        Regs& state = *states_[i];
-        bool changed = false;
-        for (size_t r = 0; r < in.size(); ++r) {
-            const Value joined = Value::join(state[r], in[r]);
-            changed |= !(joined == state[r]);
-            state[r] = joined;
-        }
-        if (changed) work_.push_back(i);
+        if (!changed) return;
+        dirty_[i] = true;
+        backward_ |= i <= from;
     }
 
     void access(const Value& base, int64_t off) {
@@ -107,8 +117,10 @@ class Analysis {
             access(regs[s.dst], s.off);
             escape(regs[s.src]);
             if (bpf_mode(code) == BPF_ATOMIC) {
-                if (row.key_value == BPF_CMPXCHG) regs[BPF_REG_0] = other;
-                else if (row.key_value & BPF_FETCH || row.key_value == BPF_XCHG) regs[s.src] = other;
+                if (row.key_value == BPF_CMPXCHG)
+                    regs[BPF_REG_0] = other;
+                else if (row.key_value & BPF_FETCH || row.key_value == BPF_XCHG)
+                    regs[s.src] = other;
             }
             break;
         default: // BPF_JMP, BPF_JMP32
@@ -124,10 +136,10 @@ class Analysis {
                 break;
             case Op::ja:
             case Op::gotol: next = static_cast<size_t>(s.off); break;
-            default: merge(static_cast<size_t>(s.off), regs); break;
+            default: merge(i, static_cast<size_t>(s.off), regs); break;
             }
         }
-        merge(next, regs);
+        merge(i, next, regs);
     }
 
     void call(size_t i, const Slot& s, Regs& regs) {
@@ -155,14 +167,17 @@ class Analysis {
         if (op == BPF_MOV) return by_reg && s.op == Op::mov64_reg ? src : other;
         if (!dst.points_here() && !src.points_here()) return other;
         const auto imm = static_cast<int64_t>(static_cast<int32_t>(s.imm));
-        if (dst.kind == Value::frame && !by_reg && op == BPF_ADD) return {Value::frame, dst.offset + imm};
-        if (dst.kind == Value::frame && !by_reg && op == BPF_SUB) return {Value::frame, dst.offset - imm};
+        if (dst.kind == Value::frame && !by_reg && op == BPF_ADD)
+            return {Value::frame, dst.offset + imm};
+        if (dst.kind == Value::frame && !by_reg && op == BPF_SUB)
+            return {Value::frame, dst.offset - imm};
         return any_frame;
     }
 
     const Program& prog_;
     std::vector<std::optional<Regs>> states_;
-    std::vector<size_t> work_;
+    std::vector<bool> dirty_;
+    bool backward_ = false; // a state changed at or before the instruction being stepped
     bool has_callbacks_ = false;
     bool gave_up_ = false;
     int64_t lowest_ = 0;

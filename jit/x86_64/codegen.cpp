@@ -1,9 +1,7 @@
-// Program structure: functions and their frames, jumps, calls, exit, the entry point and the
-// early exits that unwind a run.
+// Program structure: functions and their frames, jumps, calls and tail calls, exit, the entry
+// points and frame stubs, the early exits that unwind a run, and the two passes.
 #include "jit/x86_64/codegen.hpp"
 
-#include "jit/liveness.hpp"
-#include "jit/stack_usage.hpp"
 #include "jit/x86_64/backend.hpp"
 
 #include <cstddef>
@@ -57,10 +55,12 @@ x86::Mem ctx_field(size_t offset, uint32_t size) {
     return x86::ptr(ctx_reg, static_cast<int32_t>(offset), size);
 }
 
-Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options,
-                 bool tail_call_frames, uint64_t seed, const std::vector<bool>* short_jumps)
-    : a_(&code), prog_(prog),
-      has_bmi2_(asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2)),
+Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const ProgramFacts& facts,
+                 const JitOptions& options, bool tail_call_frames, uint64_t seed,
+                 const std::vector<bool>* short_jumps)
+    : a_(&code), prog_(prog), facts_(facts),
+      has_bmi2_(options.host_cpu_features &&
+                asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2)),
       targets_(prog.slots().size()), functions_(prog.slots().size()), short_jumps_(short_jumps) {
     if (options.blind_constants) keys_.emplace(seed);
     choose_saved(tail_call_frames);
@@ -89,45 +89,35 @@ Result<GeneratedCode> Codegen::generate() {
     const size_t n = slots.size();
 
     // Labels for every jump target and function entry first: backward jumps need them bound.
-    // Functions start at 0, at local calls' targets and at callbacks (BPF_PSEUDO_FUNC).
-    const auto add_function = [&](size_t t) {
-        if (!functions_[t].isValid()) functions_[t] = a_.newLabel();
-        if (!targets_[t].isValid()) targets_[t] = a_.newLabel();
-    };
-    add_function(0);
+    for (uint32_t f : facts_.functions) {
+        functions_[f] = a_.newLabel();
+        targets_[f] = a_.newLabel();
+    }
     for (size_t i = 0; i < n; ++i) {
         const Slot& s = slots[i];
         if (s.op == Op::call_kfunc) return error_at(i, "kernel function calls are not supported");
         const auto t = static_cast<size_t>(s.off);
-        if (s.op == Op::call_local) add_function(t);
         if (is_jump(s.op) && !targets_[t].isValid()) targets_[t] = a_.newLabel();
-        if (s.op == Op::lddw) {
-            if (s.src == BPF_PSEUDO_FUNC && s.imm < n) add_function(static_cast<size_t>(s.imm));
-            ++i;
-        }
+        if (s.op == Op::lddw) ++i;
     }
     unwind_ = a_.newLabel();
     packet_oob_ = a_.newLabel();
     tail_call_ = a_.newLabel();
-    // Jump tables for switch trees; their leaves become jump targets. (Not when blinding: the
-    // tables' bounds would be unblinded immediates.)
+    // Jump tables for switch trees; their leaves become jump targets.
     tree_at_.assign(n, -1);
-    if (!keys_) trees_ = find_switch_trees(prog_);
-    for (size_t t = 0; t < trees_.size(); ++t) {
-        tree_at_[trees_[t].root] = static_cast<int32_t>(t);
+    for (size_t t = 0; t < facts_.trees.size(); ++t) {
+        tree_at_[facts_.trees[t].root] = static_cast<int32_t>(t);
         tables_.push_back(a_.newLabel());
-        for (uint32_t leaf : trees_[t].leaves)
+        for (uint32_t leaf : facts_.trees[t].leaves)
             if (!targets_[leaf].isValid()) targets_[leaf] = a_.newLabel();
     }
 
     GeneratedCode out;
-    for (size_t i = 0; i < n; ++i)
-        if (functions_[i].isValid()) out.functions.push_back(static_cast<uint32_t>(i));
-    const std::vector<uint32_t> zero = stack_to_zero(prog_, out.functions);
+    out.functions = facts_.functions;
+    const std::vector<uint32_t>& zero = facts_.zero;
     size_t function = 0;
     out.insn_offsets.resize(n + 1);
     bool falls_through = false;
-    live_ = live_out(prog_);
     for (size_t i = 0; i < n; ++i) {
         const Slot& s = slots[i];
         if (functions_[i].isValid()) {
@@ -156,6 +146,7 @@ Result<GeneratedCode> Codegen::generate() {
     out.insn_offsets[n] = static_cast<uint32_t>(a_.offset());
     emit_entries(out, zero);
     emit_early_exits();
+    out.data_offset = static_cast<uint32_t>(a_.offset());
     emit_switch_tables();
     return out;
 }
@@ -459,10 +450,12 @@ Result<GeneratedCode> generate(asmjit::CodeHolder& code, const Program& prog,
         return Error{std::string("code generation failed: ") +
                          asmjit::DebugUtils::errorAsString(err),
                      std::nullopt};
-    Codegen first(scratch, prog, options, tail_call_frames, seed, nullptr);
+    // Switch tables' bounds would be unblinded immediates.
+    const ProgramFacts facts = analyze(prog, !options.blind_constants);
+    Codegen first(scratch, prog, facts, options, tail_call_frames, seed, nullptr);
     if (auto measured = first.generate(); !measured) return measured.error();
     const std::vector<bool> short_jumps = first.measured_short_jumps();
-    return Codegen(code, prog, options, tail_call_frames, seed, &short_jumps).generate();
+    return Codegen(code, prog, facts, options, tail_call_frames, seed, &short_jumps).generate();
 }
 
 } // namespace ebpf::jit::x86_64

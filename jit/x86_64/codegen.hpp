@@ -1,5 +1,6 @@
 // The x86-64 code generator's state and its emitters, split by concern over codegen.cpp
-// (program structure: frames, calls, exits, jumps, early exits), alu.cpp and memory.cpp.
+// (program structure: frames, calls, exits, jumps, entry points, early exits, the two passes),
+// alu.cpp, memory.cpp and peephole.cpp (patterns of compiled C given better code).
 //
 // Registers: BPF R0-R10 sit where the kernel's x86-64 JIT puts them. R1-R5 are the System V
 // argument registers, so a helper call needs no moves; R6-R9 and the frame pointer R10 are
@@ -23,10 +24,10 @@
 // Runtime::call_subprog, inside the helper that called it, rather than past the helper.
 #pragma once
 
+#include "jit/analysis.hpp"
 #include "jit/backend.hpp"
 #include "jit/blinding.hpp"
 #include "jit/runtime.hpp"
-#include "jit/switch_tree.hpp"
 
 #include <asmjit/x86.h>
 
@@ -42,8 +43,9 @@ class Codegen {
   public:
     // `seed` keys the blinding; `short_jumps` says, jump by jump, which forward jumps a first
     // pass found close enough to their labels for a short (rel8) form.
-    Codegen(asmjit::CodeHolder& code, const Program& prog, const JitOptions& options,
-            bool tail_call_frames, uint64_t seed, const std::vector<bool>* short_jumps);
+    Codegen(asmjit::CodeHolder& code, const Program& prog, const ProgramFacts& facts,
+            const JitOptions& options, bool tail_call_frames, uint64_t seed,
+            const std::vector<bool>* short_jumps);
     Result<GeneratedCode> generate();
     // After generate(): the short_jumps a second pass over the same program may use.
     std::vector<bool> measured_short_jumps() const;
@@ -107,6 +109,7 @@ class Codegen {
 
     x86::Assembler a_;
     const Program& prog_;
+    const ProgramFacts& facts_;
     std::optional<BlindingKeys> keys_;     // set when blinding
     bool has_bmi2_;                        // shlx, shrx, sarx
     std::vector<x86::Gp> saved_;           // the R6-R9 frames save, in push order
@@ -137,9 +140,8 @@ class Codegen {
     std::vector<Jump> jumps_;
     const std::vector<bool>* short_jumps_;
 
-    // peephole.cpp's state: registers read later (jit/liveness), how many of the instructions
-    // that follow were emitted with this one, and the address being folded into accesses.
-    std::vector<uint16_t> live_;
+    // peephole.cpp's state: how many of the instructions that follow were emitted with this
+    // one, and the address being folded into accesses.
     size_t skip_ = 0;
     struct Fold {
         uint8_t reg;                  // rX, never computed
@@ -149,8 +151,7 @@ class Codegen {
         size_t last;                  // the last access it serves
     };
     std::optional<Fold> fold_;
-    // Switch trees (jit/switch_tree) given jump tables, by root; each table's label.
-    std::vector<SwitchTree> trees_;
+    // Each switch tree's jump table (facts_.trees).
     std::vector<asmjit::Label> tables_;
     std::vector<int32_t> tree_at_; // by insn: the tree rooted there, or -1
 };

@@ -82,12 +82,13 @@ bool Codegen::emit_address(size_t i) {
     }
 
     skip_ = 1;
-    const bool x_dead = x_overwritten || !(live_[last] & (1u << x));
+    const bool x_dead = x_overwritten || !(facts_.live[last] & (1u << x));
     if (last > i + 1 && x_dead) {
         fold_ = Fold{x, a, b, static_cast<int32_t>(disp), last};
         return true;
     }
-    a_.lea(bpf_reg(x), b ? x86::ptr(bpf_reg(a), bpf_reg(*b)) : x86::ptr(bpf_reg(a), static_cast<int32_t>(disp)));
+    a_.lea(bpf_reg(x), b ? x86::ptr(bpf_reg(a), bpf_reg(*b))
+                         : x86::ptr(bpf_reg(a), static_cast<int32_t>(disp)));
     return true;
 }
 
@@ -119,12 +120,12 @@ bool Codegen::emit_rotate(size_t i) {
     // rT takes one shift, rX the other, and rX |= rT joins them.
     const bool t_right = first.op == rsh && second.op == lsh;
     const bool t_left = first.op == lsh && second.op == rsh;
-    if (t == x || (!t_right && !t_left) || first.dst != t || second.dst != x ||
-        combine.op != orr || combine.dst != x || combine.src != t)
+    if (t == x || (!t_right && !t_left) || first.dst != t || second.dst != x || combine.op != orr ||
+        combine.dst != x || combine.src != t)
         return false;
     if (first.imm == 0 || second.imm == 0 || first.imm + second.imm != width) return false;
     const uint64_t left = t_right ? second.imm : first.imm;
-    if (live_[i + 3] & (1u << t)) { // rT is read later: it gets its value too
+    if (facts_.live[i + 3] & (1u << t)) { // rT is read later: it gets its value too
         a_.mov(bpf_reg(t, is64), bpf_reg(x, is64));
         a_.emit(t_right ? x86::Inst::kIdShr : x86::Inst::kIdShl, bpf_reg(t, is64), Imm(first.imm));
     }
@@ -152,7 +153,7 @@ bool Codegen::emit_small_multiply(const Slot& s) {
 
 // Values lo..hi go through the table; others fall through to the tree, which follows.
 void Codegen::emit_switch_dispatch(size_t t) {
-    const SwitchTree& tree = trees_[t];
+    const SwitchTree& tree = facts_.trees[t];
     const x86::Gp index = tree.is64 ? scratch2 : scratch2.r32();
     const Label in_tree = a_.newLabel();
     a_.mov(index, bpf_reg(tree.reg, tree.is64));
@@ -165,10 +166,10 @@ void Codegen::emit_switch_dispatch(size_t t) {
 }
 
 void Codegen::emit_switch_tables() {
-    for (size_t t = 0; t < trees_.size(); ++t) {
-        a_.align(asmjit::AlignMode::kData, 8);
+    for (size_t t = 0; t < facts_.trees.size(); ++t) {
+        a_.align(asmjit::AlignMode::kZero, 8);
         a_.bind(tables_[t]);
-        for (uint32_t leaf : trees_[t].leaves)
+        for (uint32_t leaf : facts_.trees[t].leaves)
             a_.embedLabel(targets_[leaf], 8);
     }
 }

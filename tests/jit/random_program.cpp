@@ -25,8 +25,10 @@ class Generator {
             const uint8_t op = bpf_op(row.opcode);
             if (cls == BPF_ALU || cls == BPF_ALU64) alu_.push_back(&row);
             if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-                op != BPF_EXIT)
+                op != BPF_EXIT) {
                 conditional_.push_back(&row);
+                if (bpf_srcbit(row.opcode) == BPF_K) compare_imm_.push_back(&row);
+            }
             if (cls == BPF_STX && bpf_mode(row.opcode) == BPF_ATOMIC) atomic_.push_back(&row);
             if (cls == BPF_LDX || cls == BPF_ST ||
                 (cls == BPF_STX && bpf_mode(row.opcode) == BPF_MEM))
@@ -136,8 +138,10 @@ class Generator {
     void block(Code& out, int depth, bool in_loop, int items) {
         for (int k = 0; k < items; ++k) {
             const int dice = range(0, 99);
-            if (dice < 35)
+            if (dice < 29)
                 out.push_back(from_row(*pick(alu_), writable_reg(), readable_reg(), 0, imm32()));
+            else if (dice < 35)
+                pattern(out);
             else if (dice < 42)
                 set_value(out, writable_reg());
             else if (dice < 55)
@@ -186,6 +190,109 @@ class Generator {
             out.push_back(from_row(row, writable_reg(), base, off, 0));
         else
             out.push_back(from_row(row, base, readable_reg(), off, imm32()));
+    }
+
+    // The shapes the x86-64 code generator rewrites (jit/x86_64/peephole.cpp).
+    void pattern(Code& out) {
+        switch (range(0, 2)) {
+        case 0: address_arithmetic(out); break;
+        case 1: rotation(out); break;
+        default: compare_tree(out); break;
+        }
+    }
+
+    // rX = base; rX += imm or rY; accesses through rX; then rX dies or becomes an offset (no
+    // pointer may stay in R0-R8).
+    void address_arithmetic(Code& out) {
+        const uint8_t x = writable_reg();
+        const bool stack = chance(50);
+        const uint8_t base = stack ? BPF_REG_10 : buffer_reg;
+        const int lo = stack ? -MAX_BPF_STACK : 0;
+        const int hi = stack ? 0 : static_cast<int>(fuzz_data_size);
+        const int at = range(lo, hi - 8);
+        if (chance(50)) {
+            out.push_back(make_insn(BPF_ALU64 | BPF_MOV | BPF_X, x, base, 0, 0));
+            out.push_back(make_insn(BPF_ALU64 | BPF_ADD | BPF_K, x, 0, 0, at));
+        } else {
+            uint8_t y;
+            do
+                y = writable_reg();
+            while (y == x);
+            out.push_back(make_insn(BPF_ALU64 | BPF_MOV | BPF_K, y, 0, 0, at));
+            out.push_back(make_insn(BPF_ALU64 | BPF_MOV | BPF_X, x, base, 0, 0));
+            out.push_back(make_insn(BPF_ALU64 | BPF_ADD | BPF_X, x, y, 0, 0));
+        }
+        const int accesses = range(1, 3);
+        bool x_loaded = false;
+        for (int k = 0; k < accesses && !x_loaded; ++k) {
+            const OpcodeInfo& row = *pick(memory_);
+            const int size = size_bytes(row.opcode);
+            const auto off = static_cast<int16_t>(range(lo, hi - size) - at);
+            if (bpf_class(row.opcode) == BPF_LDX) {
+                const uint8_t dst = writable_reg();
+                x_loaded = dst == x;
+                out.push_back(from_row(row, dst, x, off, 0));
+            } else {
+                uint8_t src;
+                do
+                    src = readable_reg();
+                while (src == x);
+                out.push_back(from_row(row, x, src, off, imm32()));
+            }
+        }
+        if (x_loaded) return;
+        if (chance(50))
+            out.push_back(make_insn(BPF_ALU64 | BPF_SUB | BPF_X, x, base, 0, 0));
+        else
+            out.push_back(make_insn(BPF_ALU64 | BPF_MOV | BPF_K, x, 0, 0, imm32()));
+    }
+
+    // rT = rX; rT >>= r (or <<=); rX <<= l (or >>=); rX |= rT, l + r the width.
+    void rotation(Code& out) {
+        const uint8_t x = writable_reg();
+        uint8_t t;
+        do
+            t = writable_reg();
+        while (t == x);
+        const bool is64 = chance(50);
+        const uint8_t cls = is64 ? BPF_ALU64 : BPF_ALU;
+        const int width = is64 ? 64 : 32;
+        const int left = range(1, width - 1);
+        const bool t_right = chance(50);
+        out.push_back(make_insn(cls | BPF_MOV | BPF_X, t, x, 0, 0));
+        out.push_back(make_insn(cls | (t_right ? BPF_RSH : BPF_LSH) | BPF_K, t, 0, 0,
+                                t_right ? width - left : left));
+        out.push_back(make_insn(cls | (t_right ? BPF_LSH : BPF_RSH) | BPF_K, x, 0, 0,
+                                t_right ? left : width - left));
+        out.push_back(make_insn(cls | BPF_OR | BPF_X, x, t, 0, 0));
+    }
+
+    // A switch-like tree of compares of one register with small constants, often on a small
+    // value; its leaves change another register.
+    void compare_tree(Code& out) {
+        const uint8_t v = writable_reg();
+        if (chance(70)) out.push_back(make_insn(BPF_ALU | BPF_MOV | BPF_K, v, 0, 0, range(-4, 24)));
+        const bool is64 = chance(50);
+        std::vector<const OpcodeInfo*> rows;
+        for (const OpcodeInfo* row : compare_imm_)
+            if ((bpf_class(row->opcode) == BPF_JMP) == is64) rows.push_back(row);
+        const Code tree = subtree(v, rows, range(2, 3));
+        out.insert(out.end(), tree.begin(), tree.end());
+    }
+    Code subtree(uint8_t v, const std::vector<const OpcodeInfo*>& rows, int depth) {
+        if (depth == 0) {
+            uint8_t w;
+            do
+                w = writable_reg();
+            while (w == v);
+            return {make_insn(BPF_ALU64 | BPF_XOR | BPF_K, w, 0, 0, imm32())};
+        }
+        const Code left = subtree(v, rows, depth - 1), right = subtree(v, rows, depth - 1);
+        Code out{from_row(*pick(rows), v, 0, static_cast<int16_t>(left.size() + 1), range(-4, 24))};
+        out.insert(out.end(), left.begin(), left.end());
+        out.push_back(make_insn(BPF_JMP | BPF_JA, 0, 0, static_cast<int16_t>(right.size()), 0));
+        out.insert(out.end(), right.begin(), right.end());
+        return out;
     }
 
     void atomic(Code& out) {
@@ -278,7 +385,7 @@ class Generator {
     }
 
     std::mt19937_64 rng_;
-    std::vector<const OpcodeInfo*> alu_, conditional_, atomic_, memory_;
+    std::vector<const OpcodeInfo*> alu_, conditional_, compare_imm_, atomic_, memory_;
     int function_ = 0, functions_ = 1; // the function being made, of how many
 };
 

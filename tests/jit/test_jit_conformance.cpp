@@ -1,5 +1,5 @@
 // The bpf_conformance suite through the JIT: every program gives its expected r0, with constant
-// blinding off and on.
+// blinding off and on, and in code for the baseline CPU of the architecture.
 #include "jit/jit.hpp"
 #include "tests/conformance/conformance_case.hpp"
 #include "vm/vm.hpp"
@@ -10,10 +10,11 @@ using namespace ebpf;
 
 namespace {
 
-Result<uint64_t> run_jitted(const Vm& vm, const test::ConformanceCase& c, bool blind) {
+Result<uint64_t> run_jitted(const Vm& vm, const test::ConformanceCase& c,
+                            const JitOptions& options) {
     auto prog = vm.load(c.insns);
     if (!prog) return prog.error();
-    auto jitted = jit_compile(*prog, JitOptions{blind});
+    auto jitted = jit_compile(*prog, options);
     if (!jitted) return jitted.error();
     auto memory = c.memory; // each run gets a fresh, writable copy
     RunState state;
@@ -31,12 +32,18 @@ TEST_CASE("conformance programs give the expected r0 through the JIT") {
     const auto cases = test::load_conformance_dir(EBPF_CONFORMANCE_DIR "/tests");
     REQUIRE(cases.size() == 313);
     Vm vm;
-    for (bool blind : {false, true}) {
+    struct Variant {
+        const char* name;
+        JitOptions options;
+    };
+    const Variant variants[] = {{"", {}},
+                                {" blinded", {.blind_constants = true}},
+                                {" baseline CPU", {.host_cpu_features = false}}};
+    for (const Variant& v : variants) {
         size_t passed = 0;
         for (const auto& c : cases) {
-            auto r0 = run_jitted(vm, c, blind);
-            INFO(c.name << (blind ? " blinded: " : ": ")
-                        << (r0 ? std::string("ran") : r0.error().to_string()));
+            auto r0 = run_jitted(vm, c, v.options);
+            INFO(c.name << v.name << ": " << (r0 ? std::string("ran") : r0.error().to_string()));
             CHECK(r0.ok());
             if (!r0) continue;
             CHECK(*r0 == *c.expected_r0);

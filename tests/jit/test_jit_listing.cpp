@@ -32,9 +32,13 @@ TEST_CASE("the listing interleaves BPF instructions with their machine code") {
     INFO(*listing);
 
     // The BPF lines, in order, as the verifier log prints them; lddw's second slot has none.
-    const std::vector<std::string> bpf = {"0: (18) r0 = 0x123456789", "2: (07) r0 += 1",
-                                          "3: (85) call bpf_ktime_get_ns#5", "4: (85) call pc+1",
-                                          "5: (95) exit",  "6: (b7) r0 = 7", "7: (95) exit"};
+    const std::vector<std::string> bpf = {"0: (18) r0 = 0x123456789",
+                                          "2: (07) r0 += 1",
+                                          "3: (85) call bpf_ktime_get_ns#5",
+                                          "4: (85) call pc+1",
+                                          "5: (95) exit",
+                                          "6: (b7) r0 = 7",
+                                          "7: (95) exit"};
     std::istringstream lines(*listing);
     std::string line;
     size_t next = 0, machine_lines = 0;
@@ -59,5 +63,36 @@ TEST_CASE("the listing interleaves BPF instructions with their machine code") {
     CHECK_THAT(*listing, Catch::Contains("movabs rax, 0x123456789"));
     CHECK_THAT(*listing, Catch::Contains("call rax"));
     CHECK_THAT(*listing, Catch::Contains("; out of line"));
+    CHECK_THAT(*listing, !Catch::Contains("(undecoded)"));
+}
+
+TEST_CASE("the listing shows jump tables as addresses, not as instructions") {
+    Vm vm;
+    // Four compares of w1 with 0..3: a switch tree, which gets a jump table.
+    auto prog = vm.load(*assemble(R"(
+        if w1 s> 0x1 goto pc+3
+        if w1 == 0x0 goto pc+4
+        r0 = 1
+        exit
+        if w1 == 0x2 goto pc+3
+        if w1 == 0x3 goto pc+4
+        r0 = 0
+        exit
+        r0 = 10
+        exit
+        r0 = 12
+        exit
+        r0 = 13
+        exit
+    )"));
+    REQUIRE(prog.ok());
+    auto jitted = jit_compile(*prog);
+    REQUIRE(jitted.ok());
+    CHECK(jitted->data_offset() < jitted->code().size());
+    auto listing = jit_listing(*prog, *jitted);
+    REQUIRE(listing.ok());
+    INFO(*listing);
+    CHECK_THAT(*listing, Catch::Contains("; jump tables\n"));
+    CHECK_THAT(*listing, Catch::Contains(".quad 0x"));
     CHECK_THAT(*listing, !Catch::Contains("(undecoded)"));
 }

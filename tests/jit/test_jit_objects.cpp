@@ -30,9 +30,10 @@ std::vector<uint8_t> object_bytes(const std::string& name) {
 // Ethernet, IPv4 and UDP headers, then 64 bytes of payload.
 std::vector<uint8_t> udp_packet() {
     std::vector<uint8_t> p = {
-        0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00,  // eth
-        0x45, 0, 0, 92, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // ip
-        0x30, 0x39, 0x00, 0x35, 0, 72, 0, 0, // udp 12345 -> 53
+        0x02, 0,    0,    0,    0, 0x01, 0x02, 0, 0,  0,  0, 0x02, 0x08, 0x00, // eth
+        0x45, 0,    0,    92,   0, 1,    0,    0, 64, 17, 0, 0,    10,   0,
+        0,    1,    10,   0,    0, 2,             // ip
+        0x30, 0x39, 0x00, 0x35, 0, 72,   0,    0, // udp 12345 -> 53
     };
     for (int i = 0; i < 64; ++i)
         p.push_back(static_cast<uint8_t>(i * 7 + 3));

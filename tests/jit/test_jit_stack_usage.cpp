@@ -42,8 +42,8 @@ TEST_CASE("a function's stack is zeroed as far down as it reaches") {
     CHECK(zeroed("if r1 == 0x0 goto pc+2\nr0 = *(u64 *)(r10 -8)\nexit\n"
                  "r0 = *(u64 *)(r10 -300)\nexit") == std::vector<uint32_t>{304});
     // Each function on its own.
-    CHECK(zeroed("r0 = *(u64 *)(r10 -8)\ncall pc+1\nexit\nr0 = *(u64 *)(r10 -128)\nexit",
-                 {0, 3}) == std::vector<uint32_t>{16, 128});
+    CHECK(zeroed("r0 = *(u64 *)(r10 -8)\ncall pc+1\nexit\nr0 = *(u64 *)(r10 -128)\nexit", {0, 3}) ==
+          std::vector<uint32_t>{16, 128});
 }
 
 TEST_CASE("the whole stack is zeroed where the frame pointer cannot be followed") {

@@ -105,7 +105,8 @@ template <typename Engine> Outcome run(Engine&& engine) {
 Outcome same_as_interpreter(const Program& prog) {
     auto jitted = jit_compile(prog);
     REQUIRE(jitted.ok());
-    const Outcome expected = run([&](const RunArgs& a, RunState& s) { return interpret(prog, a, s); });
+    const Outcome expected =
+        run([&](const RunArgs& a, RunState& s) { return interpret(prog, a, s); });
     const Outcome got = run([&](const RunArgs& a, RunState& s) { return jitted->run(a, s); });
     INFO("interpreter: " << describe(expected.result) << "; JIT: " << describe(got.result));
     REQUIRE(expected.result.ok() == got.result.ok());
@@ -374,7 +375,8 @@ TEST_CASE("a fault or a frame limit inside a callback ends the run as in the int
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.error().message, Catch::Contains("over 8 frames"));
 
-    const Program& outside = w.load("r1 = 1\nr2 = 1000\nr3 = 0\nr4 = 0\ncall test_loop#131073\nexit");
+    const Program& outside =
+        w.load("r1 = 1\nr2 = 1000\nr3 = 0\nr4 = 0\ncall test_loop#131073\nexit");
     r = same_as_interpreter(outside).result;
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.error().message, Catch::Contains("callback at insn 1000 is outside the program"));
@@ -383,11 +385,13 @@ TEST_CASE("a fault or a frame limit inside a callback ends the run as in the int
 TEST_CASE("a callback must start a function of the JIT's program") {
     // The interpreter would run from any instruction; the verifier lets only functions through.
     World w;
-    const Program& prog = w.load("r1 = 1\nr2 = 5\nr3 = 0\nr4 = 0\ncall test_loop#131073\nexit\nr0 = 0\nexit");
+    const Program& prog =
+        w.load("r1 = 1\nr2 = 5\nr3 = 0\nr4 = 0\ncall test_loop#131073\nexit\nr0 = 0\nexit");
     auto jitted = jit_compile(prog);
     REQUIRE(jitted.ok());
     RunState state;
     auto r = jitted->run({}, state);
     REQUIRE_FALSE(r.ok());
-    CHECK_THAT(r.error().message, Catch::Contains("callback at insn 5 is not the start of a function"));
+    CHECK_THAT(r.error().message,
+               Catch::Contains("callback at insn 5 is not the start of a function"));
 }
