@@ -1,5 +1,6 @@
 // Interpreter speed: ns per executed instruction on a tight ALU/branch loop and on a
 // load/store-heavy loop, in fast mode (verified programs) and checked mode.
+#include "bench/loops.hpp"
 #include "vm/isa/assembler.hpp"
 #include "vm/vm.hpp"
 
@@ -9,43 +10,6 @@
 #include <vector>
 
 namespace {
-
-// 100k iterations of 7 instructions: add, xor, move, shift, add, decrement, branch.
-constexpr const char* alu_loop = R"(
-    r0 = 0
-    r1 = 100000
-loop:
-    r0 += r1
-    r0 ^= 90
-    r2 = r0
-    r2 >>= 3
-    r0 += r2
-    r1 -= 1
-    if r1 != 0x0 goto loop
-    exit
-)";
-
-// 100k iterations over a 4 KiB buffer: two loads, two stores and address arithmetic each.
-constexpr const char* mem_loop = R"(
-    r6 = r1
-    r0 = 0
-    r7 = 0
-    r8 = 100000
-loop:
-    r2 = r6
-    r2 += r7
-    r3 = *(u64 *)(r2 +0)
-    r3 += r8
-    *(u64 *)(r2 +0) = r3
-    r4 = *(u32 *)(r2 +8)
-    r0 += r4
-    *(u32 *)(r10 -8) = w0
-    r7 += 16
-    r7 &= 4080
-    r8 -= 1
-    if r8 != 0x0 goto loop
-    exit
-)";
 
 struct Bench {
     ebpf::Vm vm;
@@ -91,13 +55,13 @@ void run_bench(benchmark::State& st, const char* text, ebpf::Mode mode) {
 
 } // namespace
 
-BENCHMARK_CAPTURE(run_bench, alu_branch_fast, alu_loop, ebpf::Mode::fast)
+BENCHMARK_CAPTURE(run_bench, alu_branch_fast, bench::alu_loop, ebpf::Mode::fast)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_bench, alu_branch_checked, alu_loop, ebpf::Mode::checked)
+BENCHMARK_CAPTURE(run_bench, alu_branch_checked, bench::alu_loop, ebpf::Mode::checked)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_bench, load_store_fast, mem_loop, ebpf::Mode::fast)
+BENCHMARK_CAPTURE(run_bench, load_store_fast, bench::mem_loop, ebpf::Mode::fast)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_bench, load_store_checked, mem_loop, ebpf::Mode::checked)
+BENCHMARK_CAPTURE(run_bench, load_store_checked, bench::mem_loop, ebpf::Mode::checked)
     ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -1,6 +1,7 @@
 // JIT speed: ns per executed instruction on the interpreter benchmark's two loops (a tight
 // ALU/branch loop and a load/store-heavy loop), the fixed cost of a run and of a helper call, and
 // the time to compile a 4,096-instruction program, with and without constant blinding.
+#include "bench/loops.hpp"
 #include "jit/jit.hpp"
 #include "vm/isa/assembler.hpp"
 #include "vm/vm.hpp"
@@ -11,42 +12,6 @@
 #include <vector>
 
 namespace {
-
-// The same programs as bench_interpreter.cpp.
-constexpr const char* alu_loop = R"(
-    r0 = 0
-    r1 = 100000
-loop:
-    r0 += r1
-    r0 ^= 90
-    r2 = r0
-    r2 >>= 3
-    r0 += r2
-    r1 -= 1
-    if r1 != 0x0 goto loop
-    exit
-)";
-
-constexpr const char* mem_loop = R"(
-    r6 = r1
-    r0 = 0
-    r7 = 0
-    r8 = 100000
-loop:
-    r2 = r6
-    r2 += r7
-    r3 = *(u64 *)(r2 +0)
-    r3 += r8
-    *(u64 *)(r2 +0) = r3
-    r4 = *(u32 *)(r2 +8)
-    r0 += r4
-    *(u32 *)(r10 -8) = w0
-    r7 += 16
-    r7 &= 4080
-    r8 -= 1
-    if r8 != 0x0 goto loop
-    exit
-)";
 
 ebpf::Program load(const ebpf::Vm& vm, const std::vector<ebpf::Insn>& insns) {
     auto prog = vm.load(insns);
@@ -154,10 +119,12 @@ void compile_bench(benchmark::State& st, bool blind) {
 
 } // namespace
 
-BENCHMARK_CAPTURE(run_bench, alu_branch_jit, alu_loop, false)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_bench, alu_branch_jit_blinded, alu_loop, true)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_bench, load_store_jit, mem_loop, false)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(run_bench, load_store_jit_blinded, mem_loop, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_bench, alu_branch_jit, bench::alu_loop, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_bench, alu_branch_jit_blinded, bench::alu_loop, true)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_bench, load_store_jit, bench::mem_loop, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(run_bench, load_store_jit_blinded, bench::mem_loop, true)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(overhead_bench, run_empty, "r0 = 2\nexit")->Unit(benchmark::kNanosecond);
 BENCHMARK_CAPTURE(overhead_bench, run_one_helper, "call bpf_get_smp_processor_id#8\nexit")
     ->Unit(benchmark::kNanosecond);
