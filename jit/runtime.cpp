@@ -63,10 +63,14 @@ uint64_t Runtime::call_subprog(RunState* state, uint64_t target, uint64_t r1, ui
     // The callback's frame counts as one below the helper's caller, as in the interpreter; an
     // early exit inside unwinds to the callback entry and leaves the depth to be restored here.
     const uint32_t depth = ctx->depth;
+    const HelperRegistry* helpers = ctx->helpers;
     ctx->callback = reinterpret_cast<uint64_t>(code);
     ctx->depth = depth + 1;
     const uint64_t r0 = prog.callback_entry_(r1, r2, r3, r4, r5, ctx);
     ctx->depth = depth;
+    // The helper's caller goes on in its own program, whatever the callback tail-called.
+    ctx->current = &prog;
+    ctx->helpers = helpers;
     if (auto err = exit_error(*ctx)) {
         ctx->exit = JitExit::none;
         state->fault(err->to_string());

@@ -39,8 +39,9 @@ enum class JitExit : uint32_t {
 // is on every packet's path).
 struct JitRunContext {
     RunState* state = nullptr;
-    // The program running: a tail call switches it (and never switches back, as in the
-    // interpreter); callbacks run its subprograms and callx looks ids up in its helpers.
+    // The program running: a tail call switches it until the function that made it returns (its
+    // caller's code restores its own, as the interpreter does); callbacks run its subprograms and
+    // callx looks ids up in its helpers.
     const JitProgram* current = nullptr;
     const HelperRegistry* helpers = nullptr;
     uint32_t depth = 0; // local-call frames below the running one (callbacks count one)

@@ -12,8 +12,8 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the ISA's le/be handle
 
 struct Frame {
     const Slot* ret;
-    const Slot* base;  // the caller's program (a tail call may have switched programs)
-    uint64_t saved[5]; // r6-r9 and r10
+    const Program* prog; // the caller's program (a tail call may have switched programs)
+    uint64_t saved[5];   // r6-r9 and r10
 };
 
 // What nested runs of one program share: callbacks run the program's subprograms through
@@ -58,8 +58,8 @@ template <bool Checked>
 Result<RunResult> run(Engine& eng, uint32_t start, const uint64_t (&in)[5], RunState& state);
 
 template <bool Checked>
-uint64_t call_subprog(RunState* state, uint64_t target, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-                      uint64_t r5) {
+uint64_t call_subprog(RunState* state, uint64_t target, uint64_t r1, uint64_t r2, uint64_t r3,
+                      uint64_t r4, uint64_t r5) {
     Engine& eng = *static_cast<Engine*>(state->engine);
     if (target >= eng.prog->slots().size()) {
         state->fault("callback at insn " + std::to_string(target) + " is outside the program");
@@ -91,7 +91,8 @@ Result<RunResult> run(Engine& eng, uint32_t start, const uint64_t (&in)[5], RunS
     const RunArgs& args = *eng.args;
 
     uint64_t reg[MAX_BPF_REG] = {};
-    for (int i = 0; i < 5; ++i) reg[1 + i] = in[i];
+    for (int i = 0; i < 5; ++i)
+        reg[1 + i] = in[i];
     reg[10] = stack_hi;
     // Zeroed so that no host data can leak through a frame's uninitialised stack.
     std::memset(stack + sizeof stack - MAX_BPF_STACK, 0, MAX_BPF_STACK);
@@ -104,6 +105,12 @@ Result<RunResult> run(Engine& eng, uint32_t start, const uint64_t (&in)[5], RunS
     } stack_region{state};
     state.allow(stack, sizeof stack, true);
 
+    // A callback's caller goes on in the program it was in, whatever this run tail-called.
+    struct ProgramRestore {
+        Engine& eng;
+        const Program* const prog = eng.prog;
+        ~ProgramRestore() { eng.prog = prog; }
+    } program_restore{eng};
     const Program* prog = eng.prog;
     const Slot* base = prog->slots().data();
     const Slot* pc = base + start;
@@ -324,7 +331,7 @@ L_call_local:
     if (depth_base + depth == MAX_CALL_FRAMES - 1)
         return error_at(pc - base,
                         "call stack is over " + std::to_string(MAX_CALL_FRAMES) + " frames");
-    frames[depth] = Frame{pc + 1, base, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
+    frames[depth] = Frame{pc + 1, prog, {reg[6], reg[7], reg[8], reg[9], reg[10]}};
     ++depth;
     reg[10] -= MAX_BPF_STACK;
     std::memset(reinterpret_cast<void*>(reg[10] - MAX_BPF_STACK), 0, MAX_BPF_STACK);
@@ -339,7 +346,9 @@ L_exit:
     for (int i = 0; i < 5; ++i)
         reg[6 + i] = frames[depth].saved[i];
     pc = frames[depth].ret;
-    base = frames[depth].base;
+    prog = frames[depth].prog;
+    eng.prog = prog;
+    base = prog->slots().data();
     DISPATCH;
 
 L_lddw:

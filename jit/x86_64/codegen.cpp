@@ -76,7 +76,7 @@ void Codegen::choose_saved(bool tail_call_frames) {
         named |= static_cast<uint16_t>((1u << s.dst) | (1u << s.src)); // a superset is harmless
         if (s.op == Op::callx ||
             (s.op == Op::call_helper && prog_.insns()[i].imm == bpf_func_tail_call))
-            tail_call_frames = true;
+            tail_call_frames = makes_tail_calls_ = true;
     }
     for (int r = 6; r <= 9; ++r)
         if (tail_call_frames || named & (1u << r))
@@ -283,7 +283,19 @@ void Codegen::emit_call_local(size_t i, const Slot& s) {
     a_.cmp(depth, Imm(MAX_CALL_FRAMES - 1));
     jump(early_exit(i, JitExit::call_depth), x86::CondCode::kAE);
     a_.inc(depth);
+    // A tail call in the callee makes its target the current program; this code goes on in its
+    // own. Two pushes keep rsp 16-byte aligned.
+    const x86::Mem current = ctx_field(offsetof(JitRunContext, current), 8);
+    const x86::Mem helpers = ctx_field(offsetof(JitRunContext, helpers), 8);
+    if (makes_tail_calls_) {
+        a_.push(current);
+        a_.push(helpers);
+    }
     a_.call(functions_[static_cast<size_t>(s.off)]);
+    if (makes_tail_calls_) {
+        a_.pop(helpers);
+        a_.pop(current);
+    }
     a_.dec(depth);
 }
 

@@ -112,6 +112,7 @@ class Codegen {
     const ProgramFacts& facts_;
     std::optional<BlindingKeys> keys_;     // set when blinding
     bool has_bmi2_;                        // shlx, shrx, sarx
+    bool makes_tail_calls_ = false;        // bpf_tail_call or callx somewhere in the program
     std::vector<x86::Gp> saved_;           // the R6-R9 frames save, in push order
     int32_t frame_pad_ = 0;                // below the stack, to keep rsp aligned
     std::vector<asmjit::Label> targets_;   // by insn: jump targets, after any prologue

@@ -236,6 +236,33 @@ TEST_CASE("a tail call from a subprogram replaces that frame only") {
     CHECK(same_as_interpreter(prog).result->r0 == 1000005);
 }
 
+TEST_CASE("after a subprogram's tail call returns, callbacks and calls use the caller's program") {
+    World w;
+    // Slot 3 returns 100; the callback at instruction 11 exists only in the caller's program.
+    w.load("r0 = 100\nexit", 3);
+    const Program& prog = w.load(R"(
+        r6 = r1
+        call f
+        r7 = r0
+        r1 = 2
+        r2 = subprog[+6]
+        r3 = 0
+        r4 = 0
+        call test_loop#131073
+        r0 += r7
+        exit
+        r0 = 0
+        exit
+    f:
+        r2 = map[idx:0]
+        r3 = 3
+        call bpf_tail_call#12
+        r0 = 5
+        exit
+    )");
+    CHECK(same_as_interpreter(prog).result->r0 == 102);
+}
+
 TEST_CASE("a tail call's target faults at its own instruction") {
     World w;
     w.load("r1 = 13\nr0 = 0\ncall faulting#131072\nexit", 4);
