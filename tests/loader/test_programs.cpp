@@ -185,13 +185,17 @@ TEST_CASE("programs: one .text function and nothing else is itself the program",
     CHECK(obj.programs[0].insns.size() == 2);
 }
 
-TEST_CASE("programs: a kconfig extern is refused with the section and instruction", "[loader]") {
+TEST_CASE("programs: a kconfig extern reads the .kconfig map", "[loader]") {
     const auto bytes = object_bytes("extern_kconfig");
-    const auto obj = load_elf(bytes, "extern_kconfig.o");
-    REQUIRE_FALSE(obj);
-    CHECK(obj.error().insn == 0u);
-    CHECK(obj.error().message ==
-          "prog 'read_kconfig' in sec 'socket': extern 'LINUX_KERNEL_VERSION' is not supported");
+    LoadOptions options;
+    options.host_defaults = false;
+    options.kconfig = {{"LINUX_KERNEL_VERSION", "0x060c00"}};
+    const auto obj = load_elf(bytes, "extern_kconfig.o", options);
+    REQUIRE(obj);
+    const MapSpec& kconfig = map(*obj, "extern_.kconfig");
+    CHECK(kconfig.initial_value == std::vector<uint8_t>{0x00, 0x0c, 0x06, 0x00});
+    CHECK(map_refs(*obj, program(*obj, "read_kconfig")) ==
+          std::vector<MapRef>{{0, "extern_.kconfig", BPF_PSEUDO_MAP_IDX_VALUE, 0}});
 }
 
 TEST_CASE("prog_type_from_section follows libbpf's section names", "[loader]") {

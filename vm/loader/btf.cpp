@@ -7,8 +7,8 @@ namespace {
 
 constexpr size_t BTF_HEADER_SIZE = 24, BTF_TYPE_SIZE = 12;
 // struct btf_ext_header up to line_info_len; core_relo_off/len may follow.
-constexpr size_t BTF_EXT_HEADER_MIN = 24;
-constexpr uint32_t FUNC_INFO_MIN_REC = 8, LINE_INFO_MIN_REC = 16;
+constexpr size_t BTF_EXT_HEADER_MIN = 24, BTF_EXT_HEADER_CORE = 32;
+constexpr uint32_t FUNC_INFO_MIN_REC = 8, LINE_INFO_MIN_REC = 16, CORE_RELO_MIN_REC = 16;
 
 uint32_t load_u32(const uint8_t* p) {
     return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
@@ -369,6 +369,22 @@ Result<BtfExt> BtfExt::parse(std::span<const uint8_t> data, const Btf& btf) {
     if (auto err =
             parse_ext_info<LineInfoRec>(body, load_u32(p + 16), load_u32(p + 20), LINE_INFO_MIN_REC,
                                         "BTF.ext line_info", btf, ext.line_info, line))
+        return *err;
+    if (hdr_len < BTF_EXT_HEADER_CORE) return ext;
+    auto core = [&btf](const uint8_t* r) {
+        CoreReloRec rec{load_u32(r), load_u32(r + 4), load_u32(r + 8), load_u32(r + 12)};
+        std::optional<std::string> err;
+        if (rec.type_id >= btf.type_count())
+            err = "CO-RE relocation at insn offset " + std::to_string(rec.insn_off) + " names " +
+                  tid(rec.type_id) + " past the last type";
+        else if (!btf.str(rec.access_str_off))
+            err = "CO-RE relocation at insn offset " + std::to_string(rec.insn_off) +
+                  " has an access string offset out of range";
+        return std::pair{rec, err};
+    };
+    if (auto err =
+            parse_ext_info<CoreReloRec>(body, load_u32(p + 24), load_u32(p + 28), CORE_RELO_MIN_REC,
+                                        "BTF.ext core_relo", btf, ext.core_relos, core))
         return *err;
     return ext;
 }

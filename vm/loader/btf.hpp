@@ -26,6 +26,10 @@ inline constexpr uint32_t BTF_KIND_UNKN = 0, BTF_KIND_INT = 1, BTF_KIND_PTR = 2,
 
 inline constexpr uint32_t BTF_VAR_STATIC = 0, BTF_VAR_GLOBAL_ALLOCATED = 1,
                           BTF_VAR_GLOBAL_EXTERN = 2;
+inline constexpr uint32_t BTF_FUNC_STATIC = 0, BTF_FUNC_GLOBAL = 1, BTF_FUNC_EXTERN = 2;
+
+// BTF_KIND_INT encoding bits.
+inline constexpr uint32_t BTF_INT_SIGNED = 1, BTF_INT_CHAR = 2, BTF_INT_BOOL = 4;
 
 // libbpf's bound on typedef/modifier/array chains (btf.c).
 inline constexpr int MAX_RESOLVE_DEPTH = 32;
@@ -67,9 +71,13 @@ struct Type {
                kind == BTF_KIND_TYPE_TAG;
     }
     bool is_composite() const { return kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION; }
+    bool is_any_enum() const { return kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64; }
     uint32_t member_bit_offset(const Member& m) const {
         return kflag ? m.offset & 0xffffff : m.offset;
     }
+    uint32_t member_bitfield_size(const Member& m) const { return kflag ? m.offset >> 24 : 0; }
+    uint32_t int_flags() const { return (int_encoding >> 24) & 0xf; } // BTF_INT_SIGNED, ...
+    uint32_t int_bit_offset() const { return (int_encoding >> 16) & 0xff; }
 };
 
 const char* kind_name(uint32_t kind); // "struct", "typedef", ... as libbpf's btf_kind_str
@@ -88,6 +96,7 @@ class Btf {
     std::optional<std::string_view> str(uint32_t off) const;
     // A type's name; name offsets are checked at parse time.
     std::string_view name(const Type& t) const { return *str(t.name_off); }
+    std::string_view name_of(const Member& m) const { return *str(m.name_off); }
     // The first type of that name, as btf__find_by_name.
     std::optional<uint32_t> find_by_name(std::string_view name) const;
 
@@ -121,11 +130,20 @@ template <typename Rec> struct ExtSec { // struct btf_ext_info_sec and its recor
     std::vector<Rec> recs;
 };
 
+struct CoreReloRec { // struct bpf_core_relo
+    uint32_t insn_off = 0;
+    uint32_t type_id = 0;
+    uint32_t access_str_off = 0;
+    uint32_t kind = 0; // enum bpf_core_relo_kind
+};
+
 struct BtfExt {
     std::vector<ExtSec<FuncInfoRec>> func_info;
     std::vector<ExtSec<LineInfoRec>> line_info;
+    std::vector<ExtSec<CoreReloRec>> core_relos; // present when the header is 32 bytes or more
 
-    // String offsets (section, file and line names) are checked against `btf`.
+    // String offsets (section, file and line names, CO-RE access strings) are checked against
+    // `btf`; CO-RE type ids are checked to exist.
     static Result<BtfExt> parse(std::span<const uint8_t> data, const Btf& btf);
 };
 

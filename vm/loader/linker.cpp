@@ -1,5 +1,7 @@
 #include "vm/loader/linker.hpp"
 
+#include "vm/loader/diag.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -11,14 +13,6 @@ namespace ebpf::loader {
 namespace {
 
 constexpr size_t INSN_SZ = sizeof(Insn);
-
-Error fail(std::string message) {
-    return Error{std::move(message), std::nullopt};
-}
-
-std::string quote(std::string_view s) {
-    return "'" + std::string(s) + "'";
-}
 
 std::string hex(uint64_t v) {
     char buf[24];
@@ -39,20 +33,6 @@ bool is_pseudo_func(const Insn& insn) {
     return insn.opcode == BPF_LDDW && insn.src == BPF_PSEUDO_FUNC;
 }
 
-// The function holding instruction `insn_idx` of section `sec_idx`, as find_prog_by_sec_insn.
-std::optional<size_t> find_function(const std::vector<Function>& funcs, uint32_t sec_idx,
-                                    size_t insn_idx) {
-    auto it = std::upper_bound(funcs.begin(), funcs.end(), std::pair{sec_idx, insn_idx},
-                               [](const std::pair<uint32_t, size_t>& key, const Function& f) {
-                                   return key < std::pair{f.sec_idx, f.sec_insn_off};
-                               });
-    if (it == funcs.begin()) return std::nullopt;
-    --it;
-    if (it->sec_idx != sec_idx || insn_idx >= it->sec_insn_off + it->insns.size())
-        return std::nullopt;
-    return static_cast<size_t>(it - funcs.begin());
-}
-
 // The section's name stands in for the empty name of an STT_SECTION symbol.
 std::string_view symbol_name(const elf::File& elf, const elf::Symbol& sym) {
     if (sym.type() == elf::STT_SECTION && sym.name.empty())
@@ -66,16 +46,48 @@ bool is_subprog_symbol(const elf::Symbol& sym, const Layout& layout) {
            (sym.type() == elf::STT_SECTION || sym.type() == elf::STT_FUNC);
 }
 
+// bpf_object__relocate_data for an extern: the kconfig map's value, or what an unresolved ksym
+// becomes (every ksym here: this VM has no kernel symbols, and only weak ones get this far).
+Status relocate_extern(Function& f, size_t local, const Externs& externs, size_t ext_idx) {
+    const Extern& ext = externs.list[ext_idx];
+    Insn& insn = f.insns[local];
+    if (is_call(insn)) {
+        insn = make_insn(BPF_JMP | BPF_CALL, 0, 0, 0,
+                         POISON_CALL_KFUNC_BASE + static_cast<int32_t>(ext_idx));
+        f.poisoned[local] = "call to kfunc '" + std::string(ext.name) +
+                            "', which this VM does not have (bpf_ksym_exists() is false)";
+        return std::nullopt;
+    }
+    if (local + 1 >= f.insns.size())
+        return error_at(local, "prog " + quote(f.name) + ": extern " + quote(ext.name) +
+                                   ": lddw is missing its second half");
+    if (ext.type == ExternType::kconfig) {
+        insn.src = BPF_PSEUDO_MAP_IDX_VALUE;
+        insn.imm = static_cast<int32_t>(*externs.kconfig_map);
+        f.insns[local + 1].imm = static_cast<int32_t>(ext.data_off);
+    } else {
+        insn.imm = 0;
+        f.insns[local + 1].imm = 0;
+    }
+    return std::nullopt;
+}
+
 Status relocate_one(Function& f, size_t local, const elf::Symbol& sym, std::string_view sym_name,
-                    const elf::File& elf, const Layout& layout, const ObjectMaps& maps) {
+                    const elf::File& elf, const Layout& layout, const ObjectMaps& maps,
+                    const Externs& externs) {
     Insn& insn = f.insns[local];
     const std::string prog = "prog " + quote(f.name) + " in sec " + quote(f.sec_name) + ": ";
     const std::string where = prog + "relocation against " + quote(sym_name) + ": ";
     auto err = [&](std::string message) { return error_at(local, where + message); };
     if (!is_call(insn) && insn.opcode != BPF_LDDW)
         return err("not a call or lddw (code " + hex(insn.opcode) + ")");
-    if (sym.shndx == elf::SHN_UNDEF)
-        return error_at(local, prog + "extern " + quote(sym_name) + " is not supported");
+    if (sym.shndx == elf::SHN_UNDEF) {
+        const auto ext = externs.find_by_sym(sym.index);
+        if (!ext)
+            return error_at(local, prog + "extern relo failed to find extern for " +
+                                       quote(sym_name) + " (" + std::to_string(sym.index) + ")");
+        return relocate_extern(f, local, externs, *ext);
+    }
     if (sym.shndx >= elf::SHN_LORESERVE)
         return err("symbol is in special section " + hex(sym.shndx) +
                    "; forgot to initialize global var?");
@@ -261,6 +273,19 @@ append_subprograms(ProgramSpec& prog, const Function& main,
 
 } // namespace
 
+std::optional<size_t> find_function(const std::vector<Function>& funcs, uint32_t sec_idx,
+                                    size_t insn_idx) {
+    auto it = std::upper_bound(funcs.begin(), funcs.end(), std::pair{sec_idx, insn_idx},
+                               [](const std::pair<uint32_t, size_t>& key, const Function& f) {
+                                   return key < std::pair{f.sec_idx, f.sec_insn_off};
+                               });
+    if (it == funcs.begin()) return std::nullopt;
+    --it;
+    if (it->sec_idx != sec_idx || insn_idx >= it->sec_insn_off + it->insns.size())
+        return std::nullopt;
+    return static_cast<size_t>(it - funcs.begin());
+}
+
 Result<std::vector<Function>> collect_functions(const elf::File& elf, const Layout& layout) {
     std::vector<Function> funcs;
     for (const auto& sym : elf.symbols()) {
@@ -304,7 +329,7 @@ Result<std::vector<Function>> collect_functions(const elf::File& elf, const Layo
 }
 
 Status relocate(std::vector<Function>& funcs, const elf::File& elf, const Layout& layout,
-                const ObjectMaps& maps) {
+                const ObjectMaps& maps, const Externs& externs) {
     std::set<std::pair<size_t, size_t>> relocated; // (function, insn)
     for (const auto& rel_sec : elf.sections()) {
         if (layout.types[rel_sec.index] != SecType::relo || rel_sec.info == layout.maps_shndx)
@@ -327,7 +352,8 @@ Status relocate(std::vector<Function>& funcs, const elf::File& elf, const Layout
                 return error_at(local, "prog " + quote(f.name) + " in sec " + quote(f.sec_name) +
                                            ": more than one relocation");
             const elf::Symbol& sym = elf.symbols()[rel.sym];
-            if (auto err = relocate_one(f, local, sym, symbol_name(elf, sym), elf, layout, maps))
+            if (auto err =
+                    relocate_one(f, local, sym, symbol_name(elf, sym), elf, layout, maps, externs))
                 return err;
         }
     }
@@ -399,6 +425,9 @@ Result<std::vector<ProgramSpec>> link_programs(const std::vector<Function>& func
             return *err;
         if (auto err = rebase_ext(*placed, line_index, "line info", prog.line_info, to_line))
             return *err;
+        for (const auto& p : *placed)
+            for (const auto& [insn, reason] : p.func->poisoned)
+                prog.poisoned.push_back({static_cast<uint32_t>(p.off + insn), reason});
         programs.push_back(std::move(prog));
     }
     return programs;

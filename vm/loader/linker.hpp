@@ -9,11 +9,14 @@
 #include "vm/isa/insn.hpp"
 #include "vm/loader/btf.hpp"
 #include "vm/loader/elf.hpp"
+#include "vm/loader/externs.hpp"
 #include "vm/loader/map_defs.hpp"
 #include "vm/loader/object.hpp"
 #include "vm/loader/sections.hpp"
 
 #include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,15 +41,24 @@ struct Function {
     bool subprog = false;
     // Local calls and callback addresses: instruction index -> target instruction index in .text.
     std::map<size_t, size_t> targets;
+    // Instructions turned into invalid calls (failed CO-RE relocations, unresolved weak kfuncs),
+    // by instruction index, with the reason.
+    std::map<size_t, std::string> poisoned;
 };
+
+// The function holding instruction `insn_idx` of section `sec_idx` (find_prog_by_sec_insn);
+// `funcs` sorted as collect_functions returns them.
+std::optional<size_t> find_function(const std::vector<Function>& funcs, uint32_t sec_idx,
+                                    size_t insn_idx);
 
 // The functions of all program sections, sorted by section and offset.
 Result<std::vector<Function>> collect_functions(const elf::File& elf, const Layout& layout);
 
-// Applies the relocation sections of program sections: map and global-data lddw are resolved
-// (BPF_PSEUDO_MAP_IDX / BPF_PSEUDO_MAP_IDX_VALUE), call and callback targets recorded.
+// Applies the relocation sections of program sections: map, global-data and kconfig lddw are
+// resolved (BPF_PSEUDO_MAP_IDX / BPF_PSEUDO_MAP_IDX_VALUE), unresolved ksym lddw get 0 and
+// unresolved weak kfunc calls are poisoned, call and callback targets recorded.
 Status relocate(std::vector<Function>& funcs, const elf::File& elf, const Layout& layout,
-                const ObjectMaps& maps);
+                const ObjectMaps& maps, const Externs& externs);
 
 // One ProgramSpec per entry program, in function order.
 Result<std::vector<ProgramSpec>> link_programs(const std::vector<Function>& funcs,

@@ -1,5 +1,7 @@
 #include "vm/loader/map_defs.hpp"
 
+#include "vm/loader/diag.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -11,14 +13,6 @@ namespace {
 
 using btf::Btf;
 using btf::Type;
-
-Error fail(std::string message) {
-    return Error{std::move(message), std::nullopt};
-}
-
-std::string quote(std::string_view s) {
-    return "'" + std::string(s) + "'";
-}
 
 bool fits(uint64_t offset, uint64_t size, uint64_t limit) {
     return offset <= limit && size <= limit - offset;

@@ -1,7 +1,10 @@
 #include "vm/loader/object.hpp"
 
 #include "vm/loader/btf.hpp"
+#include "vm/loader/core_relo.hpp"
 #include "vm/loader/elf.hpp"
+#include "vm/loader/externs.hpp"
+#include "vm/loader/host.hpp"
 #include "vm/loader/linker.hpp"
 #include "vm/loader/map_defs.hpp"
 #include "vm/loader/sections.hpp"
@@ -19,7 +22,14 @@ std::string libbpf_object_name(const std::string& path) {
     return name.substr(0, name.find('.'));
 }
 
-Result<Object> load(std::span<const uint8_t> bytes, const std::string& object_name) {
+// The BTF CO-RE relocations resolve against; null for the object's own.
+std::shared_ptr<const btf::Btf> target_btf(const LoadOptions& options) {
+    if (options.target_btf) return options.target_btf;
+    return options.host_defaults ? loader::host::kernel_btf() : nullptr;
+}
+
+Result<Object> load(std::span<const uint8_t> bytes, const std::string& object_name,
+                    const LoadOptions& options) {
     auto elf = elf::File::parse(bytes);
     if (!elf) return elf.error();
     auto layout = loader::classify_sections(*elf);
@@ -49,6 +59,11 @@ Result<Object> load(std::span<const uint8_t> bytes, const std::string& object_na
         auto parsed = btf::Btf::parse(layout->btf->data);
         if (!parsed) return parsed.error();
         btf = std::move(*parsed);
+    }
+    // Extern layout fills the .kconfig DATASEC before the other DATASECs are fixed up.
+    auto externs = loader::collect_externs(*elf, btf ? &*btf : nullptr);
+    if (!externs) return externs.error();
+    if (btf) {
         if (auto err = loader::fixup_datasecs(*btf, *elf)) return *err;
         if (layout->btf_ext) {
             auto ext = btf::BtfExt::parse(layout->btf_ext->data, *btf);
@@ -61,6 +76,9 @@ Result<Object> load(std::span<const uint8_t> bytes, const std::string& object_na
     if (!funcs) return funcs.error();
     auto maps = loader::collect_maps(*elf, *layout, btf ? &*btf : nullptr, obj.name);
     if (!maps) return maps.error();
+    if (auto err =
+            loader::resolve_externs(*externs, options, btf ? &*btf : nullptr, obj.name, *maps))
+        return *err;
     if (layout->maps_shndx) {
         // libbpf's bpf_object__find_program_by_name takes the first entry program of a name.
         std::unordered_map<std::string_view, const loader::Function*> entries;
@@ -73,7 +91,11 @@ Result<Object> load(std::span<const uint8_t> bytes, const std::string& object_na
         };
         if (auto err = loader::collect_map_relos(*maps, *elf, *layout, *btf, is_entry)) return *err;
     }
-    if (auto err = loader::relocate(*funcs, *elf, *layout, *maps)) return *err;
+    if (btf_ext && !btf_ext->core_relos.empty()) {
+        const auto target = target_btf(options);
+        if (auto err = loader::apply_core_relos(*funcs, *btf, *btf_ext, target.get())) return *err;
+    }
+    if (auto err = loader::relocate(*funcs, *elf, *layout, *maps, *externs)) return *err;
     auto programs = loader::link_programs(*funcs, *layout, btf ? &*btf : nullptr,
                                           btf_ext ? &*btf_ext : nullptr);
     if (!programs) return programs.error();
@@ -84,14 +106,52 @@ Result<Object> load(std::span<const uint8_t> bytes, const std::string& object_na
 
 } // namespace
 
-Result<Object> load_elf(std::span<const uint8_t> bytes, const std::string& object_name) {
+Result<Object> load_elf(std::span<const uint8_t> bytes, const std::string& object_name,
+                        const LoadOptions& options) {
     // Parsing bounds every allocation by the file's size; this only turns an allocation failure
     // on a huge but well-formed object into an error.
     try {
-        return load(bytes, object_name);
+        return load(bytes, object_name, options);
     } catch (const std::exception& e) {
         return Error{std::string("loading object: ") + e.what(), std::nullopt};
     }
+}
+
+Result<std::shared_ptr<const btf::Btf>> parse_target_btf(std::span<const uint8_t> bytes) {
+    try {
+        std::span<const uint8_t> raw = bytes;
+        if (bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' &&
+            bytes[3] == 'F') {
+            auto elf = elf::File::parse(bytes);
+            if (!elf) return elf.error();
+            const elf::Section* sec = elf->find(".BTF");
+            if (!sec) return Error{"target BTF: the ELF file has no .BTF section", std::nullopt};
+            raw = sec->data;
+        }
+        auto btf = btf::Btf::parse(raw);
+        if (!btf) return Error{"target " + btf.error().message, std::nullopt};
+        return std::make_shared<const btf::Btf>(std::move(*btf));
+    } catch (const std::exception& e) {
+        return Error{std::string("target BTF: ") + e.what(), std::nullopt};
+    }
+}
+
+Result<Kconfig> parse_kconfig(std::string_view text) {
+    Kconfig config;
+    while (!text.empty()) {
+        const size_t eol = text.find('\n');
+        std::string_view line = text.substr(0, eol);
+        text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.substr(0, 7) != "CONFIG_") continue;
+        const size_t sep = line.find('=');
+        if (sep == std::string_view::npos)
+            return Error{"failed to parse '" + std::string(line) + "': no separator", std::nullopt};
+        if (sep + 1 == line.size())
+            return Error{"failed to parse '" + std::string(line) + "': no value", std::nullopt};
+        config.emplace(std::string(line.substr(0, sep)), std::string(line.substr(sep + 1)));
+    }
+    return config;
 }
 
 } // namespace ebpf
