@@ -38,6 +38,10 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
     vopts.log_level = options.log_level;
     vopts.maps.assign(maps.begin(), maps.end());
     lp.verdict = verify(lp.insns, vopts);
+    // A refusal at an instruction the loader poisoned says why it was poisoned.
+    for (const auto& p : lp.poisoned)
+        if (!lp.verdict.accepted && lp.verdict.error_insn == p.insn)
+            lp.verdict.error += " (" + p.reason + ")";
     if (options.verify && !lp.verdict.accepted) return std::nullopt; // refused: no program to run
     lp.verified = options.verify;
 
@@ -61,7 +65,7 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
 Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf,
                                         const std::string& object_name, const Vm& vm,
                                         const ObjectOptions& options) {
-    auto spec = load_elf(elf, object_name);
+    auto spec = load_elf(elf, object_name, options.load);
     if (!spec) return spec.error();
     LoadedObject obj;
     obj.vm_ = &vm;
@@ -82,6 +86,7 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf,
         lp.insns = std::move(ps.insns);
         lp.func_info = std::move(ps.func_info);
         lp.line_info = std::move(ps.line_info);
+        lp.poisoned = std::move(ps.poisoned);
         obj.programs_.push_back(std::move(lp));
         if (auto err = prepare(obj.programs_.back(), obj.map_ptrs_, vm, options)) return *err;
     }

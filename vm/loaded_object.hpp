@@ -31,6 +31,7 @@ struct ObjectOptions {
     bool verify = true;            // false: run unverified programs in checked mode only
     int log_level = 0;             // the verifier's
     std::optional<ProgType> type;  // for programs whose section names no known type
+    LoadOptions load; // CO-RE target BTF, kconfig values, host defaults (vm/loader/object.hpp)
     // Called once the maps exist, before any program is verified: where a host sets global data
     // the verifier reads as constants (.rodata), as a libbpf skeleton does before load.
     std::function<Status(const LoadedObject&)> maps_created;
@@ -45,6 +46,7 @@ struct LoadedProgram {
     std::optional<Program> program;   // absent when the verifier refused it
     std::vector<FuncInfo> func_info;
     std::vector<LineInfo> line_info;
+    std::vector<PoisonedInsn> poisoned; // instructions the loader made invalid calls, and why
     bool verified = false;            // false: only checked-mode runs are allowed
 };
 

@@ -84,7 +84,16 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
          "JIT where it can run the program. Example: --engine interp") //
         ("budget", po::value(&o.budget)->value_name("N"),
          "checked mode: stop with exit code 4 after N instructions (default 10000000). "
-         "Example: --budget 100000");
+         "Example: --budget 100000") //
+        ("btf", po::value(&o.btf)->value_name("FILE"),
+         "the BTF that CO-RE relocations resolve against: raw BTF or an ELF file with .BTF. "
+         "Default: /sys/kernel/btf/vmlinux when it exists, else the object's own BTF (the "
+         "program keeps its compiled offsets). Example: --btf vmlinux-5.15.btf") //
+        ("kconfig", po::value(&o.kconfig)->value_name("FILE"),
+         "values of __kconfig externs, in .config syntax (CONFIG_X=y, CONFIG_HZ=250, "
+         "CONFIG_S=\"text\"; gzip allowed), before the running kernel's "
+         "(/boot/config-$(uname -r), /proc/config.gz); also libbpf's LINUX_KERNEL_VERSION, "
+         "LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER. Example: --kconfig config.txt");
 
     po::options_description input("Input (by program type)", 100, 40);
     input.add_options() //

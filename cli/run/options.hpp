@@ -28,6 +28,8 @@ struct Options {
     int log_level = 0;
     std::optional<EngineKind> engine; // none: the JIT where it can run the program
     uint64_t budget = 10'000'000;     // checked mode's instruction budget
+    std::string btf;                  // --btf FILE: the CO-RE target BTF
+    std::string kconfig;              // --kconfig FILE: kconfig extern values
 
     // Input.
     std::string ctx;  // --ctx FILE

@@ -1,6 +1,7 @@
 #include "cli/run/target.hpp"
 
 #include "cli/io.hpp"
+#include "vm/loader/host.hpp"
 #include "vm/loader/object.hpp"
 #include "vm/progtypes/prog_type_info.hpp"
 
@@ -94,6 +95,21 @@ OrFailure<Target> load_target(const Options& o, const Vm& vm, const MapInit* ini
         if (!opts.type)
             return Failure{Exit::usage, "unknown program type '" + *o.type +
                                             "' (known: " + runnable_type_names + ")"};
+    }
+
+    if (!o.btf.empty()) {
+        auto btf_bytes = read_file(o.btf);
+        if (!btf_bytes) return Failure{Exit::usage, btf_bytes.error().to_string()};
+        auto btf = parse_target_btf(*btf_bytes);
+        if (!btf) return Failure{Exit::usage, o.btf + ": " + btf.error().to_string()};
+        opts.load.target_btf = *btf;
+    }
+    if (!o.kconfig.empty()) {
+        auto text = loader::host::read_config_file(o.kconfig);
+        if (!text) return Failure{Exit::usage, text.error().to_string()};
+        auto kconfig = parse_kconfig(*text);
+        if (!kconfig) return Failure{Exit::usage, o.kconfig + ": " + kconfig.error().to_string()};
+        opts.load.kconfig = std::move(*kconfig);
     }
 
     auto bytes = read_file(o.object);

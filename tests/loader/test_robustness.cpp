@@ -7,6 +7,7 @@
 #include "vm/loader/btf.hpp"
 #include "vm/loader/elf.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -51,11 +52,33 @@ void check_invariants(const Object& obj) {
     }
 }
 
+// What the hostile objects load against: nothing from the host, core_target's BTF for CO-RE
+// and values for every extern of externs.c, so that the intact objects load.
+const LoadOptions& fuzz_options() {
+    static const LoadOptions options = [] {
+        LoadOptions o;
+        o.host_defaults = false;
+        auto btf = parse_target_btf(object_bytes("core_target"));
+        REQUIRE(btf);
+        o.target_btf = *btf;
+        o.kconfig = {{"LINUX_KERNEL_VERSION", "0x60c00"}, {"CONFIG_TEST_BOOL", "y"},
+                     {"CONFIG_TEST_TRISTATE", "m"},       {"CONFIG_TEST_CHAR", "y"},
+                     {"CONFIG_TEST_ULONG", "1"},          {"CONFIG_TEST_INT", "-1"},
+                     {"CONFIG_TEST_USHORT", "2"},         {"CONFIG_TEST_STR", "\"s\""}};
+        return o;
+    }();
+    return options;
+}
+
+// The objects the hostile tests start from: maps, calls, global data, CO-RE and externs.
+const char* const FUZZ_OBJECTS[] = {"maps", "programs", "globals", "core_reads", "externs"};
+
 // Loads from a buffer of exactly `bytes`' size; returns whether an Object came back.
 bool try_load(const std::vector<uint8_t>& bytes) {
     const std::unique_ptr<uint8_t[]> exact(new uint8_t[bytes.size() ? bytes.size() : 1]);
     if (!bytes.empty()) std::memcpy(exact.get(), bytes.data(), bytes.size());
-    const auto obj = load_elf(std::span<const uint8_t>(exact.get(), bytes.size()), "fuzz.o");
+    const auto obj =
+        load_elf(std::span<const uint8_t>(exact.get(), bytes.size()), "fuzz.o", fuzz_options());
     if (!obj) {
         REQUIRE_FALSE(obj.error().message.empty());
         return false;
@@ -123,7 +146,7 @@ std::pair<uint32_t, uint64_t> find_btf_type(const std::vector<uint8_t>& bytes, u
 }
 
 std::string load_error(const std::vector<uint8_t>& bytes) {
-    const auto obj = load_elf(bytes, "broken.o");
+    const auto obj = load_elf(bytes, "broken.o", fuzz_options());
     REQUIRE_FALSE(obj);
     return obj.error().to_string();
 }
@@ -131,7 +154,7 @@ std::string load_error(const std::vector<uint8_t>& bytes) {
 } // namespace
 
 TEST_CASE("robustness: every truncation gives an error", "[loader][robustness]") {
-    for (const char* name : {"maps", "programs", "globals"}) {
+    for (const char* name : FUZZ_OBJECTS) {
         const auto bytes = object_bytes(name);
         REQUIRE(try_load(bytes));
         for (size_t n = 0; n < bytes.size(); n += 7) {
@@ -144,7 +167,7 @@ TEST_CASE("robustness: every truncation gives an error", "[loader][robustness]")
 
 TEST_CASE("robustness: random byte flips never crash", "[loader][robustness]") {
     std::mt19937 rng(20240601);
-    for (const char* name : {"maps", "programs", "globals"}) {
+    for (const char* name : FUZZ_OBJECTS) {
         const auto bytes = object_bytes(name);
         const ObjectFile layout = layout_of(bytes);
         // Half the flips land in the parts the loader reads, half anywhere.
@@ -267,5 +290,92 @@ TEST_CASE("robustness: hand-broken objects give errors that say what is wrong",
     SECTION("a non-BPF machine") {
         store<uint16_t>(broken, 18, 62); // EM_X86_64
         CHECK(load_error(broken) == "elf: not a BPF object (e_machine 62)");
+    }
+}
+
+namespace {
+
+// The file offsets of core_reads.o's CO-RE relocation records (struct bpf_core_relo, 16 bytes:
+// insn_off, type_id, access_str_off, kind), with each record's access string.
+struct CoreRelos {
+    std::vector<uint64_t> recs;
+    std::vector<std::string> access;
+};
+
+CoreRelos core_relos(const std::vector<uint8_t>& bytes, const ObjectFile& layout) {
+    const uint64_t ext = layout.section(".BTF.ext").offset;
+    const uint64_t btf = layout.section(".BTF").offset;
+    const uint64_t strs = btf + fetch<uint32_t>(bytes, btf + 4) + fetch<uint32_t>(bytes, btf + 16);
+    REQUIRE(fetch<uint32_t>(bytes, ext + 4) >= 32);
+    const uint64_t start = ext + fetch<uint32_t>(bytes, ext + 4) + fetch<uint32_t>(bytes, ext + 24);
+    const uint64_t end = start + fetch<uint32_t>(bytes, ext + 28);
+    REQUIRE(fetch<uint32_t>(bytes, start) == 16);
+    CoreRelos out;
+    for (uint64_t pos = start + 4; pos < end;) {
+        const uint32_t n = fetch<uint32_t>(bytes, pos + 4);
+        pos += 8;
+        for (uint32_t i = 0; i < n; i++, pos += 16) {
+            out.recs.push_back(pos);
+            out.access.emplace_back(reinterpret_cast<const char*>(bytes.data() + strs +
+                                                                  fetch<uint32_t>(bytes, pos + 8)));
+        }
+    }
+    REQUIRE(!out.recs.empty());
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("robustness: hand-broken CO-RE relocations give errors naming them",
+          "[loader][robustness][core]") {
+    const auto good = object_bytes("core_reads");
+    const ObjectFile layout = layout_of(good);
+    const CoreRelos relos = core_relos(good, layout);
+    const uint64_t btf = layout.section(".BTF").offset;
+    auto broken = good;
+
+    SECTION("an instruction offset that is not a multiple of 8") {
+        store<uint32_t>(broken, relos.recs[0], 3);
+        CHECK_THAT(load_error(broken), Catch::Contains("CO-RE relo #0: insn offset 3 is not a "
+                                                       "multiple of 8"));
+    }
+    SECTION("an instruction offset past every function is skipped, as libbpf skips it") {
+        store<uint32_t>(broken, relos.recs[0], 1u << 20);
+        CHECK(try_load(broken));
+    }
+    SECTION("a type id past the last type") {
+        store<uint32_t>(broken, relos.recs[0] + 4, 0x7fffffff);
+        CHECK_THAT(load_error(broken), Catch::Contains("names type [2147483647] past the last"));
+    }
+    SECTION("an access string offset out of range") {
+        store<uint32_t>(broken, relos.recs[0] + 8, 0xffffff);
+        CHECK_THAT(load_error(broken), Catch::Contains("access string offset out of range"));
+    }
+    SECTION("an access string past the type's members") {
+        // Every record now names core_mm, which has one member: "0:1" reaches past it.
+        const auto [mm, pos] = find_btf_type(good, btf, "core_mm", btf::BTF_KIND_STRUCT);
+        const auto it = std::find(relos.access.begin(), relos.access.end(), "0:1");
+        REQUIRE(it != relos.access.end());
+        store<uint32_t>(broken, relos.recs[it - relos.access.begin()] + 4, mm);
+        CHECK_THAT(load_error(broken),
+                   Catch::Contains("member #1 of struct [" + std::to_string(mm) +
+                                   "] is past its 1 members"));
+    }
+    SECTION("an unknown relocation kind") {
+        store<uint32_t>(broken, relos.recs[0] + 12, 99);
+        CHECK_THAT(load_error(broken),
+                   Catch::Contains("relo #0: unknown CO-RE relocation kind 99"));
+    }
+    SECTION("a type id loop") {
+        // typedef core_mm_t core_mm_t; bpf_core_type_size(core_mm_t) relocates it.
+        const auto [id, pos] = find_btf_type(good, btf, "core_mm_t", btf::BTF_KIND_TYPEDEF);
+        store<uint32_t>(broken, pos + 8, id);
+        CHECK_THAT(load_error(broken), Catch::Contains("(a loop?)"));
+    }
+    SECTION("a relocation on an instruction of the wrong class") {
+        // Point every record at the program's first instruction's neighbour, a `call`.
+        for (const uint64_t rec : relos.recs)
+            store<uint32_t>(broken, rec, 7 * 8);
+        CHECK_THAT(load_error(broken), Catch::Contains("prog 'core_reads': relo #"));
     }
 }

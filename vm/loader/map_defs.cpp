@@ -422,7 +422,7 @@ Status fixup_datasecs(Btf& btf, const elf::File& elf) {
         auto by_offset = [](const btf::VarSecinfo& a, const btf::VarSecinfo& b) {
             return a.offset < b.offset;
         };
-        // Extern-backed sections get their layout from the externs, which are not supported.
+        // Extern-backed sections got their layout from collect_externs.
         if (name == ".kconfig" || name == ".ksyms") {
             std::stable_sort(t.vars.begin(), t.vars.end(), by_offset);
             continue;
