@@ -55,4 +55,14 @@ void RunState::note_handed_map(Map* map) {
     if (!knows_map(map)) handed_maps_.push_back(map);
 }
 
+int64_t load_packet_neg(const RunState& state, int64_t k, uint32_t size) {
+    const uint8_t* p = state.load_pointer_neg ? state.load_pointer_neg(state, k, size) : nullptr;
+    if (!p) return -1;
+    switch (size) {
+    case 1: return p[0];
+    case 2: return p[0] << 8 | p[1];
+    default: return int64_t{p[0]} << 24 | p[1] << 16 | p[2] << 8 | p[3];
+    }
+}
+
 } // namespace ebpf

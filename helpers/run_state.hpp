@@ -71,6 +71,11 @@ class RunState {
     // move the packet's bounds keep it current.
     const uint8_t* packet = nullptr;
     size_t packet_len = 0;
+    // LD_ABS/LD_IND below offset 0 (SKF_NET_OFF, SKF_LL_OFF): the kernel's
+    // bpf_internal_load_pointer_neg_helper for this run's context, giving where `size` bytes at
+    // offset k lie, or null where they do not (the load then ends the run with r0 = 0). Null
+    // where the context has no headers.
+    const uint8_t* (*load_pointer_neg)(const RunState& state, int64_t k, uint32_t size) = nullptr;
 
     // The run's context (what R1 holds at the start) and its program type's number (enum
     // bpf_prog_type), as RunContext::attach sets them. Helpers that take the context read it as
@@ -187,5 +192,9 @@ class RunState {
     bool faulted_ = false;
     std::string fault_;
 };
+
+// A legacy packet load at a negative offset k: the big-endian value of `size` (1, 2 or 4) bytes,
+// or -1 where the kernel's load fails.
+int64_t load_packet_neg(const RunState& state, int64_t k, uint32_t size);
 
 } // namespace ebpf

@@ -115,6 +115,7 @@ Result<RunResult> JitProgram::run(const RunArgs& args, RunState& state) const {
     state.call_subprog = &jit::Runtime::call_subprog;
     state.tail_call_cnt = 0;
     state.pending_tail_call = nullptr;
+    const jit::StackWindow window(state, __builtin_frame_address(0));
     const uint64_t r0 = entry_(args.r1, args.r2, &ctx);
     state.engine = nullptr;
     state.call_subprog = nullptr;

@@ -66,6 +66,7 @@ uint64_t Runtime::call_subprog(RunState* state, uint64_t target, uint64_t r1, ui
     const HelperRegistry* helpers = ctx->helpers;
     ctx->callback = reinterpret_cast<uint64_t>(code);
     ctx->depth = depth + 1;
+    const StackWindow window(*state, __builtin_frame_address(0));
     const uint64_t r0 = prog.callback_entry_(r1, r2, r3, r4, r5, ctx);
     ctx->depth = depth;
     // The helper's caller goes on in its own program, whatever the callback tail-called.
@@ -77,6 +78,18 @@ uint64_t Runtime::call_subprog(RunState* state, uint64_t target, uint64_t r1, ui
         return 0;
     }
     return r0;
+}
+
+// At most MAX_CALL_FRAMES frames of MAX_BPF_STACK bytes, each with the saved registers, frame
+// pointer, return address and padding of its prologue (under 128 bytes), plus the entry point's
+// saves and the entering function's own locals below its frame address.
+constexpr uint64_t stack_window_size = MAX_CALL_FRAMES * (MAX_BPF_STACK + 128) + 512;
+
+StackWindow::StackWindow(RunState& state, const void* entry_frame)
+    : state_(state), regions_(state.region_count()) {
+    const auto top = reinterpret_cast<uintptr_t>(entry_frame);
+    // A full region table leaves the stack unreadable to such helpers, never the run broken.
+    state.allow(reinterpret_cast<const void*>(top - stack_window_size), stack_window_size, false);
 }
 
 std::optional<Error> Runtime::exit_error(const JitRunContext& ctx) {

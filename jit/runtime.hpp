@@ -86,6 +86,22 @@ struct Runtime {
     static std::optional<Error> exit_error(const JitRunContext& ctx);
 };
 
+// Helpers that read the run's own memory as kernel memory (bpf_probe_read_kernel, bpf_snprintf's
+// %pI4 and %s) may read the BPF stacks of its frames, as in the kernel and the interpreter. Those
+// frames lie below the host frame that enters the code (`entry_frame`, that function's
+// __builtin_frame_address(0)): this makes that much host stack readable for the window's life.
+class StackWindow {
+  public:
+    StackWindow(RunState& state, const void* entry_frame);
+    ~StackWindow() { state_.drop_regions(regions_); }
+    StackWindow(const StackWindow&) = delete;
+    StackWindow& operator=(const StackWindow&) = delete;
+
+  private:
+    RunState& state_;
+    size_t regions_;
+};
+
 // Where generated code finds the RunState fields it reads. RunState is not standard layout, so
 // the offsets come from a real object rather than offsetof.
 struct RunStateLayout {

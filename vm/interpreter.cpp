@@ -357,11 +357,17 @@ L_lddw:
     DISPATCH;
 
     // Legacy packet loads: network byte order; an offset outside the packet ends the program
-    // with r0 = 0, as in the kernel.
+    // with r0 = 0, as in the kernel. Negative offsets count from the context's headers.
 #define LD_PKT(name, U, swap, offset)                                                              \
     L_##name : {                                                                                   \
         const int64_t at = (offset);                                                               \
-        if (at < 0 || static_cast<uint64_t>(at) + sizeof(U) > state.packet_len)                    \
+        if (at < 0) {                                                                              \
+            const int64_t v = load_packet_neg(state, at, sizeof(U));                               \
+            if (v < 0) return RunResult{0, args.insn_budget - budget};                             \
+            reg[0] = static_cast<uint64_t>(v);                                                     \
+            NEXT;                                                                                  \
+        }                                                                                          \
+        if (static_cast<uint64_t>(at) + sizeof(U) > state.packet_len)                              \
             return RunResult{0, args.insn_budget - budget};                                        \
         reg[0] =                                                                                   \
             swap(load<U>(reinterpret_cast<uint64_t>(state.packet) + static_cast<uint64_t>(at)));   \

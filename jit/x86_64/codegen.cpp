@@ -368,6 +368,19 @@ void Codegen::emit_early_exits() {
         if (e.exit != JitExit::none) a_.mov(exit, Imm(static_cast<uint32_t>(e.exit)));
         a_.jmp(unwind_);
     }
+    // R1-R5 are dead after a legacy load (the verifier makes them unreadable), as in the kernel,
+    // which calls a helper for these loads.
+    for (const NegativeLoad& n : negative_loads_) {
+        a_.bind(n.label);
+        a_.mov(x86::rsi, scratch3);
+        a_.mov(x86::rdi, ctx_field(offsetof(JitRunContext, state), 8));
+        a_.mov(x86::edx, Imm(n.size));
+        a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(&load_packet_neg)));
+        a_.call(x86::rax);
+        a_.test(x86::rax, x86::rax);
+        a_.js(packet_oob_);
+        a_.jmp(n.resume);
+    }
     a_.bind(packet_oob_);
     a_.xor_(x86::eax, x86::eax);
     a_.jmp(unwind_);

@@ -128,6 +128,13 @@ class Codegen {
         uint32_t insn;
     };
     std::vector<TailCall> tail_calls_;
+    // A legacy packet load's negative offset (in r9), for load_packet_neg out of line.
+    struct NegativeLoad {
+        asmjit::Label label;
+        asmjit::Label resume;
+        uint32_t size;
+    };
+    std::vector<NegativeLoad> negative_loads_;
     asmjit::Label unwind_;     // returns through the innermost entry point
     asmjit::Label packet_oob_; // r0 = 0, then unwind
     asmjit::Label tail_call_;  // Runtime::tail_call, then its target or a fault

@@ -105,7 +105,7 @@ void Codegen::emit_fetch_loop(const Slot& s, bool is64, asmjit::InstId op) {
 }
 
 // R0 = the packet's big-endian value at imm (LD_ABS) or at (int32)(src + imm) (LD_IND); an
-// offset outside the packet ends the run with r0 = 0.
+// offset outside the packet ends the run with r0 = 0. Negative offsets go out of line.
 void Codegen::emit_packet_load(const Slot& s) {
     const uint8_t code = info(s.op).opcode;
     const int size = size_bytes(code);
@@ -118,8 +118,10 @@ void Codegen::emit_packet_load(const Slot& s) {
         a_.emit(x86::Inst::kIdAdd, offset.r32(), imm_operand(s, false));
         a_.movsxd(offset, offset.r32());
     }
+    const NegativeLoad negative{a_.newLabel(), a_.newLabel(), static_cast<uint32_t>(size)};
+    negative_loads_.push_back(negative);
     a_.test(offset, offset);
-    jump(packet_oob_, x86::CondCode::kS);
+    jump(negative.label, x86::CondCode::kS);
     a_.lea(scratch, x86::ptr(offset, size));
     a_.mov(scratch2, ctx_field(offsetof(JitRunContext, state), 8));
     a_.cmp(scratch, x86::qword_ptr(scratch2, layout.packet_len));
@@ -137,6 +139,7 @@ void Codegen::emit_packet_load(const Slot& s) {
         a_.bswap(x86::eax);
         break;
     }
+    a_.bind(negative.resume);
 }
 
 } // namespace ebpf::jit::x86_64

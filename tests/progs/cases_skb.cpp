@@ -212,6 +212,13 @@ Case dns() {
          {"udp to 54", udp_frame(a, 1, 54, dns_query({"x"}, 1))}});
 }
 
+Case ld_abs() {
+    return skb(ProgType::socket_filter, "socket_ld_abs",
+               {{"tcp: below SKF_LL_OFF", tcp_frame(a, 40000, 443, tcp_syn)},
+                {"udp: a load past the end", udp_frame(b, 1, 53, Bytes{1, 2, 3})},
+                {"ipv6: every load", tcp_frame(a6, 1, 80, tcp_syn)}});
+}
+
 Case cgroup_policy() {
     return skb(ProgType::cgroup_skb, "cgroup_skb_policy",
                {{"tcp to 443: allowed", tcp_frame(a, 40000, 443, tcp_syn)},
@@ -233,7 +240,8 @@ std::vector<Case> skb_cases() {
             tail_call_limit(), queue_stack(),   perf_sample(),
             subprogs(),        bpf_loop_hash(), nat(),
             skb_edit(),        redirect(),      flow_log(),
-            global_data(),     dns(),           cgroup_policy()};
+            global_data(),     dns(),           cgroup_policy(),
+            ld_abs()};
 }
 
 } // namespace oracle

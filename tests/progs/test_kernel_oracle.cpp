@@ -86,19 +86,41 @@ bool run_case(const Case& c, uint32_t cpu, std::vector<Difference>& diffs) {
             return false;
         }
     }
-    auto vm = VmObject::open(path, static_cast<uint32_t>(libbpf_num_possible_cpus()), &error);
-    if (!vm) diffs.push_back({c.program, "*", "load", error});
-    for (const auto& s : c.setup) {
-        if (!vm) break;
-        if (auto err = vm->setup(s); !err.empty()) diffs.push_back({c.program, "*", "setup", err});
+    // This VM twice: the interpreter, and the JIT on an object of its own (its maps see the same
+    // inputs in the same order); a JIT difference says so in its detail.
+    struct Side {
+        std::unique_ptr<VmObject> vm;
+        const char* prefix;
+    };
+    std::vector<Side> sides;
+    const auto ncpus = static_cast<uint32_t>(libbpf_num_possible_cpus());
+    for (auto [engine, prefix] : {std::pair{VmObject::Engine::interpreter, ""},
+                                  std::pair{VmObject::Engine::jit, "JIT: "}}) {
+        auto vm = VmObject::open(path, ncpus, engine, &error);
+        if (!vm) {
+            diffs.push_back({c.program, "*", "load", prefix + error});
+            continue;
+        }
+        for (const auto& s : c.setup) {
+            if (auto err = vm->setup(s); !err.empty())
+                diffs.push_back({c.program, "*", "setup", prefix + err});
+        }
+        sides.push_back({std::move(vm), prefix});
     }
+    const auto compare_sides = [&](const std::string& input, const auto& expected,
+                                   const Input& in) {
+        for (Side& side : sides) {
+            for (Difference& d :
+                 compare(c.program, input, expected, side.vm->run(c.program, in, cpu))) {
+                d.detail = side.prefix + d.detail;
+                diffs.push_back(std::move(d));
+            }
+        }
+    };
     for (size_t i = 0; i < c.inputs.size(); ++i) {
         const Input& in = c.inputs[i];
         if (c.expect) {
-            if (vm) {
-                auto d = compare(c.program, in.name, c.expect(i), vm->run(c.program, in, cpu));
-                diffs.insert(diffs.end(), d.begin(), d.end());
-            }
+            compare_sides(in.name, c.expect(i), in);
             continue;
         }
         const Outcome theirs = kernel->run(c.program, in, cpu);
@@ -109,10 +131,7 @@ bool run_case(const Case& c, uint32_t cpu, std::vector<Difference>& diffs) {
                                  << "'");
             return false;
         }
-        if (vm) {
-            auto d = compare(c.program, in.name, theirs, vm->run(c.program, in, cpu));
-            diffs.insert(diffs.end(), d.begin(), d.end());
-        }
+        compare_sides(in.name, theirs, in);
     }
     return true;
 }

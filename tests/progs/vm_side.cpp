@@ -80,7 +80,7 @@ std::string file_name(const std::string& path) {
 
 } // namespace
 
-std::unique_ptr<VmObject> VmObject::open(const std::string& path, uint32_t ncpus,
+std::unique_ptr<VmObject> VmObject::open(const std::string& path, uint32_t ncpus, Engine engine,
                                          std::string* error) {
     std::unique_ptr<VmObject> vo(new VmObject);
     vo->vm_ = std::make_unique<ebpf::Vm>();
@@ -106,6 +106,15 @@ std::unique_ptr<VmObject> VmObject::open(const std::string& path, uint32_t ncpus
     if (!refused.empty()) {
         *error = refused;
         return nullptr;
+    }
+    for (const auto& p : vo->obj_->programs()) {
+        if (engine != Engine::jit) break;
+        auto jitted = ebpf::jit_compile(*p.program);
+        if (!jitted) {
+            *error = p.name + " does not compile: " + jitted.error().to_string();
+            return nullptr;
+        }
+        vo->jitted_.emplace(p.name, std::move(*jitted));
     }
     const auto& specs = vo->obj_->map_specs();
     for (size_t i = 0; i < specs.size(); ++i)
@@ -144,6 +153,12 @@ Outcome VmObject::run(const std::string& program, const Input& input, uint32_t c
         ebpf::RunOptions options;
         options.cpu = cpu;
         options.task = &task;
+        if (auto jitted = jitted_.find(program); jitted != jitted_.end()) {
+            options.engine = [jit = &jitted->second](const ebpf::RunArgs& args,
+                                                     ebpf::RunState& state) {
+                return jit->run(args, state);
+            };
+        }
         auto result = obj_->run(*p, **ctx, options);
         if (!result) {
             out.error = "run failed: " + result.error().to_string();

@@ -1,8 +1,9 @@
 // This VM's side of the oracle: the same object opened with LoadedObject (maps created, programs
 // verified and rewritten), the same inputs framed by make_test_run_context, and the maps read
-// through their host view.
+// through their host view. Runs in the interpreter or in the JIT.
 #pragma once
 
+#include "jit/jit.hpp"
 #include "tests/progs/map_dump.hpp"
 #include "vm/loaded_object.hpp"
 
@@ -17,7 +18,8 @@ class VmObject {
   public:
     // Opens the object with ncpus per-CPU slots. On failure, *error says why: the loader's or a
     // map's error, or each program the verifier refused and its message.
-    static std::unique_ptr<VmObject> open(const std::string& path, uint32_t ncpus,
+    enum class Engine { interpreter, jit };
+    static std::unique_ptr<VmObject> open(const std::string& path, uint32_t ncpus, Engine engine,
                                           std::string* error);
 
     // Writes a control-plane element through the map's syscall view; an error message, or empty.
@@ -33,6 +35,7 @@ class VmObject {
 
     std::unique_ptr<ebpf::Vm> vm_; // the object's programs keep a reference to its helpers
     std::optional<ebpf::LoadedObject> obj_;
+    std::map<std::string, ebpf::JitProgram> jitted_; // by program name, with Engine::jit
     std::map<std::string, std::unique_ptr<MapView>> maps_;
 };
 

@@ -389,6 +389,25 @@ bool is_zero(const uint8_t* p, size_t from, size_t to) {
     return std::all_of(p + from, p + to, [](uint8_t b) { return b == 0; });
 }
 
+// bpf_internal_load_pointer_neg_helper: SKF_NET_OFF + n reads n bytes past the network header,
+// SKF_LL_OFF + n past the MAC header, anywhere from the buffer's start to the packet's end.
+const uint8_t* load_pointer_neg(const RunState& state, int64_t k, uint32_t size) {
+    constexpr int64_t skf_net_off = -0x100000, skf_ll_off = -0x200000;
+    const auto& skb = *static_cast<const SkBuff*>(state.ctx);
+    uintptr_t p;
+    if (k >= skf_net_off)
+        p = reinterpret_cast<uintptr_t>(skb.network_header) +
+            static_cast<uintptr_t>(k - skf_net_off);
+    else if (k >= skf_ll_off)
+        p = reinterpret_cast<uintptr_t>(skb.mac_header) + static_cast<uintptr_t>(k - skf_ll_off);
+    else
+        return nullptr;
+    const auto head = reinterpret_cast<uintptr_t>(skb.head);
+    const auto tail = reinterpret_cast<uintptr_t>(skb.data) + skb.len;
+    if (p < head || p > tail || tail - p < size) return nullptr;
+    return reinterpret_cast<const uint8_t*>(p);
+}
+
 } // namespace
 
 std::span<const SkBuffWritable> skb_writable(ProgType type) {
@@ -487,6 +506,7 @@ Result<std::unique_ptr<SkbTestRun>> SkbTestRun::create(ProgType type, const Test
     skb.data_meta = skb.data;
     skb.head = run->buf_.data();
     skb.end = run->buf_.data() + run->buf_.size() - skb_tailroom;
+    skb.mac_header = eth;
     skb.network_header = eth + uapi::eth_hlen;
 
     // convert___skb_to_skb: the fields ctx_in may set; all others must be zero.
@@ -529,6 +549,7 @@ Result<std::unique_ptr<SkbTestRun>> SkbTestRun::create(ProgType type, const Test
 Status SkbTestRun::attach(RunState& state) {
     state.packet = skb_.data;
     state.packet_len = skb_.len;
+    state.load_pointer_neg = &load_pointer_neg;
     state.ctx = &skb_;
     state.ctx_prog_type = static_cast<uint32_t>(type_);
     state.ctx_sock = &sk_; // its views are readable, and it may be passed to helpers
@@ -539,9 +560,9 @@ Status SkbTestRun::attach(RunState& state) {
     const PacketAccess access = skb_prog_type_info(type_)->packet_access;
     if (access != PacketAccess::none) {
         // The packet as helpers (bpf_skb_change_tail) move its bounds.
-        ok = ok && state.allow_moving(access == PacketAccess::read_write ? &skb_.data_meta
-                                                                         : &skb_.data,
-                                      &skb_.data_end, access == PacketAccess::read_write);
+        ok = ok &&
+             state.allow_moving(access == PacketAccess::read_write ? &skb_.data_meta : &skb_.data,
+                                &skb_.data_end, access == PacketAccess::read_write);
     }
     if (!ok) return Error{"the run's memory region table is full", std::nullopt};
     return std::nullopt;

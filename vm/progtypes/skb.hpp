@@ -42,11 +42,12 @@ struct SkBuff {
     uint8_t* data;      // data_meta <= data <= data_end
     uint8_t* data_end;  // data + len
     uint8_t* data_meta; // metadata (from XDP) ends at data
-    BpfSock* sk; // a Sock's bpf_sock; never null when a cgroup_skb program runs
+    BpfSock* sk;        // a Sock's bpf_sock; never null when a cgroup_skb program runs
     // The buffer the packet lies in (the kernel's skb->head and skb->end): helpers that grow the
     // packet (bpf_skb_change_tail) grow it in place up to end, and fail beyond.
     uint8_t* head;
     uint8_t* end;
+    uint8_t* mac_header;     // where the link layer starts (skb_mac_header)
     uint8_t* network_header; // where the network layer starts (skb_network_header)
     // The checksum state: with CHECKSUM_COMPLETE, csum sums the packet from data on, and helpers
     // that change the packet keep it so (bpf_csum_update adds to it).

@@ -50,6 +50,7 @@ void rcsum_pull(SkBuff& skb, const uint8_t* start, uint32_t len) {
 void move_data(SkBuff& skb, long delta, RunState* state) {
     skb.data += delta;
     skb.data_meta += delta;
+    skb.mac_header += delta;
     skb.len = static_cast<uint32_t>(static_cast<long>(skb.len) - delta);
     packet_moved(skb, state);
 }
@@ -66,6 +67,7 @@ bool cow_head(SkBuff& skb, uint32_t needed, RunState* state) {
     std::memmove(skb.data_meta + delta, skb.data_meta, static_cast<size_t>(meta) + skb.len);
     skb.data_meta += delta;
     skb.data += delta;
+    skb.mac_header += delta;
     skb.network_header += delta;
     packet_moved(skb, state);
     return true;
