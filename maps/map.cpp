@@ -67,8 +67,10 @@ const char* kerr::name(long err) {
     case enomem: return "ENOMEM";
     case eacces: return "EACCES";
     case eexist: return "EEXIST";
+    case enodev: return "ENODEV";
     case einval: return "EINVAL";
     case enospc: return "ENOSPC";
+    case eoverflow: return "EOVERFLOW";
     case eopnotsupp: return "EOPNOTSUPP";
     case enotsupp: return "ENOTSUPP";
     default: return "errno";
@@ -136,6 +138,10 @@ DefCheck kind_alloc_check(const MapDef& def) {
     case MapType::queue:
     case MapType::stack: return queue_stack_map_alloc_check(def);
     case MapType::ringbuf: return ringbuf_map_alloc_check(def);
+    case MapType::devmap:
+    case MapType::devmap_hash: return dev_map_alloc_check(def);
+    case MapType::cpumap: return cpu_map_alloc_check(def);
+    case MapType::xskmap: return xsk_map_alloc_check(def);
     default: return DefError{kerr::einval, "map type not supported by this VM"};
     }
 }
@@ -199,6 +205,10 @@ Result<std::shared_ptr<Map>> create_map(const MapDef& def, const MapOptions& opt
     case MapType::stack: return construct_map(def, make_queue_stack_map, options.ncpus);
     case MapType::ringbuf: return construct_map(def, make_ringbuf_map, options.ncpus);
     case MapType::perf_event_array: return construct_map(def, make_perf_event_array, options.ncpus);
+    case MapType::devmap:
+    case MapType::devmap_hash: return construct_map(def, make_devmap, options.ncpus);
+    case MapType::cpumap: return construct_map(def, make_cpumap, options.ncpus);
+    case MapType::xskmap: return construct_map(def, make_xskmap, options.ncpus);
     default: // array_of_maps, hash_of_maps: the kernel needs the inner map too (inner_map_fd)
         return map_def_error(def,
                              {kerr::einval, "a map-in-map needs an inner map: create_map_in_map"});

@@ -53,6 +53,9 @@ DefCheck htab_map_alloc_check(const MapDef& def);
 DefCheck trie_alloc_check(const MapDef& def);
 DefCheck queue_stack_map_alloc_check(const MapDef& def);
 DefCheck ringbuf_map_alloc_check(const MapDef& def);
+DefCheck dev_map_alloc_check(const MapDef& def); // devmap and devmap_hash
+DefCheck cpu_map_alloc_check(const MapDef& def);
+DefCheck xsk_map_alloc_check(const MapDef& def);
 
 // Constructors of the kinds, for create_map once the checks passed. They throw std::bad_alloc
 // when the preallocated memory is not available.
@@ -64,6 +67,9 @@ std::shared_ptr<Map> make_prog_array(const MapDef& def, uint32_t ncpus);
 std::shared_ptr<Map> make_queue_stack_map(const MapDef& def, uint32_t ncpus);
 std::shared_ptr<Map> make_ringbuf_map(const MapDef& def, uint32_t ncpus);
 std::shared_ptr<Map> make_perf_event_array(const MapDef& def, uint32_t ncpus);
+std::shared_ptr<Map> make_devmap(const MapDef& def, uint32_t ncpus); // devmap and devmap_hash
+std::shared_ptr<Map> make_cpumap(const MapDef& def, uint32_t ncpus);
+std::shared_ptr<Map> make_xskmap(const MapDef& def, uint32_t ncpus);
 
 // The syscall side's access rules (map_get_sys_perms): BPF_F_RDONLY maps refuse writes,
 // BPF_F_WRONLY maps refuse reads, with -EPERM; BPF_F_LOCK needs a bpf_spin_lock in the value.

@@ -4,6 +4,7 @@
 #include "helpers/proto.hpp"
 #include "helpers/registry.hpp"
 #include "verifier/env.hpp"
+#include "verifier/map_func.hpp"
 #include "vm/progtypes/prog_type_info.hpp"
 
 #include <algorithm>
@@ -337,6 +338,14 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
             return reject(-EINVAL_, "%s#%d is not verified yet", name.c_str(), func_id);
         default: break;
         }
+    }
+    if (map_reg) {
+        const MapDef& def = reg_map_def(*map_reg);
+        if (def.map_flags & BPF_F_RDONLY_PROG && func_writes_map(func_id))
+            return reject(-EACCES_, "write into map forbidden");
+        if (!map_func_compatible(def.type, func_id))
+            return reject(-EINVAL_, "cannot pass map_type %u into func %s#%d",
+                          static_cast<uint32_t>(def.type), name.c_str(), func_id);
     }
     if (func_id == static_cast<int32_t>(KernelHelper::tail_call))
         if (int err = check_resource_leak(true, "tail_call")) return err;

@@ -331,6 +331,8 @@ void mark_ptr_or_null_regs(VerifierState& st, uint32_t id, uint32_t ref_obj_id, 
             (r.map->type() == MapType::array_of_maps || r.map->type() == MapType::hash_of_maps)) {
             r.type = RegType::const_ptr_to_map;
             r.inner_map = true;
+        } else if (r.type == RegType::ptr_to_map_value && reg_map_def(r).type == MapType::xskmap) {
+            r.type = RegType::ptr_to_xdp_sock; // the socket, read as struct bpf_xdp_sock
         }
         if (r.type != RegType::ptr_to_map_value || reg_map_def(r).spin_lock_off < 0) r.id = 0;
     });

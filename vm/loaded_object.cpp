@@ -164,8 +164,10 @@ Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
     args.r1 = reinterpret_cast<uint64_t>(ctx.ctx());
     args.mode = prog.verified ? options.mode : Mode::checked;
     args.insn_budget = options.insn_budget;
-    if (options.engine && args.mode == Mode::fast) return options.engine(args, state);
-    return vm_->run(*prog.program, args, state);
+    auto result = options.engine && args.mode == Mode::fast ? options.engine(args, state)
+                                                            : vm_->run(*prog.program, args, state);
+    if (options.redirect) *options.redirect = state.redirect;
+    return result;
 }
 
 } // namespace ebpf

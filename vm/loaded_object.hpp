@@ -57,6 +57,8 @@ struct RunOptions {
     void* host = nullptr;
     std::vector<std::string>* trace_pipe = nullptr; // receives the bpf_trace_printk lines
     const TaskIdentity* task = nullptr;              // the current task helpers report
+    // Receives where the run's last bpf_redirect or bpf_redirect_map sent the packet.
+    RedirectInfo* redirect = nullptr;
     // Runs a verified program in fast mode instead of the interpreter when set: the JIT's
     // compiled code (jit/ builds on vm/, so it comes in as a function).
     std::function<Result<RunResult>(const RunArgs&, RunState&)> engine;

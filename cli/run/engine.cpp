@@ -11,6 +11,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// XDP_REDIRECT and TC_ACT_REDIRECT: the host sends the packet where the program's last
+// bpf_redirect or bpf_redirect_map said.
+bool asks_redirect(ProgType type, uint64_t r0) {
+    constexpr uint64_t XDP_REDIRECT = 4, TC_ACT_REDIRECT = 7;
+    if (type == ProgType::xdp) return r0 == XDP_REDIRECT;
+    if (type == ProgType::sched_cls || type == ProgType::sched_act) return r0 == TC_ACT_REDIRECT;
+    return false;
+}
+
 uint64_t ns_since(Clock::time_point start) {
     return static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
@@ -92,6 +101,7 @@ void RunEnv::trim_trace() {
 OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& o, RunContext& ctx,
                                RunEnv& env, bool count_insns) {
     RunOutcome out;
+    RedirectInfo redirect;
     Result<RunResult> result = Error{"", std::nullopt};
     const bool checked = count_insns || e.mode == Mode::checked;
     if (t.untyped) {
@@ -115,6 +125,7 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
         ro.insn_budget = o.budget;
         ro.task = &env.task;
         ro.trace_pipe = &env.trace_pipe;
+        ro.redirect = &redirect;
         if (e.kind == EngineKind::jit && !checked)
             ro.engine = [&e](const RunArgs& args, RunState& state) {
                 return e.jit->run(args, state);
@@ -126,6 +137,7 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
     if (!result) return Failure{Exit::runtime_fault, result.error().to_string()};
     out.r0 = result->r0;
     if (checked) out.insns = result->insns_executed;
+    if (!t.untyped && asks_redirect(t.type_info()->type, out.r0)) out.redirect = redirect;
     return out;
 }
 

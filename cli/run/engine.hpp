@@ -52,6 +52,9 @@ struct RunEnv {
 
 struct RunOutcome {
     uint64_t r0 = 0;
+    // Where bpf_redirect or bpf_redirect_map sent the packet, when r0 asks for the redirect
+    // (XDP_REDIRECT, TC_ACT_REDIRECT).
+    std::optional<RedirectInfo> redirect;
     std::optional<uint64_t> insns; // instructions executed: counted in checked mode only
     uint64_t ns = 0;               // the run's wall time
 };

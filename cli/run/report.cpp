@@ -47,6 +47,30 @@ std::string r0_text(const Report& r) {
     return meaning.empty() ? text : text + "  " + meaning;
 }
 
+// "devmap tx_ports key 1", "ifindex 3 ingress", with the flags the kernel keeps.
+std::string redirect_text(const RedirectInfo& to) {
+    constexpr uint64_t BPF_F_INGRESS = 1, BPF_F_BROADCAST = 1 << 3, BPF_F_EXCLUDE_INGRESS = 1 << 4;
+    std::string text;
+    if (to.map) {
+        text = std::string(map_type_name(to.map->type())) + " " + to.map->def().name + " key " +
+               std::to_string(to.ifindex);
+        if (to.flags & BPF_F_BROADCAST) text += " broadcast";
+        if (to.flags & BPF_F_EXCLUDE_INGRESS) text += " excluding ingress";
+    } else {
+        text = "ifindex " + std::to_string(to.ifindex);
+        if (to.flags & BPF_F_INGRESS) text += " ingress";
+    }
+    return text;
+}
+
+json redirect_json(const RedirectInfo& to) {
+    if (!to.map) return {{"ifindex", to.ifindex}, {"flags", to.flags}};
+    return {{"map", to.map->def().name},
+            {"map_type", map_type_name(to.map->type())},
+            {"key", to.ifindex},
+            {"flags", to.flags}};
+}
+
 std::string time_text(const Report& r) {
     if (r.pcap) return format("%.0f ns per packet (median)", r.pcap->median_ns);
     if (!r.timing) return std::to_string(r.outcome.ns) + " ns (one cold run; --repeat N measures)";
@@ -139,6 +163,7 @@ std::string human_report(const Report& r) {
                           static_cast<unsigned long long>(count));
     } else {
         out << "r0        " << r0_text(r) << "\n";
+        if (r.outcome.redirect) out << "redirect  " << redirect_text(*r.outcome.redirect) << "\n";
         if (r.outcome.insns) out << "insns     " << *r.outcome.insns << " executed\n";
     }
     if (r.packet_in && r.packet_out) {
@@ -182,6 +207,7 @@ json json_report(const Report& r) {
     j["r0"] = single ? json(r.outcome.r0) : json();
     j["packet_out"] =
         single && r.packet_out ? json(to_hex(r.packet_out->data(), r.packet_out->size())) : json();
+    j["redirect"] = single && r.outcome.redirect ? redirect_json(*r.outcome.redirect) : json();
     j["maps"] = r.maps;
     json perf = json::array();
     for (const auto& rec : r.perf_events)

@@ -60,19 +60,21 @@ void check_schema(const json& j, bool ran) {
     INFO(j.dump(2));
     REQUIRE(j.is_object());
     for (const char* key : {"program", "section", "type", "engine", "verifier", "r0", "packet_out",
-                            "maps", "output", "time_ns_per_run"})
+                            "redirect", "maps", "output", "time_ns_per_run"})
         CHECK(j.contains(key));
     for (const auto& [key, value] : j.items()) {
         const bool known = key == "program" || key == "section" || key == "type" ||
                            key == "engine" || key == "verifier" || key == "r0" ||
-                           key == "packet_out" || key == "maps" || key == "output" ||
-                           key == "time_ns_per_run" || key == "repeat" || key == "pcap";
+                           key == "packet_out" || key == "redirect" || key == "maps" ||
+                           key == "output" || key == "time_ns_per_run" || key == "repeat" ||
+                           key == "pcap";
         CHECK(known);
     }
     CHECK(j["program"].is_string());
     CHECK((j["section"].is_string() || j["section"].is_null()));
     CHECK((j["type"].is_string() || j["type"].is_null()));
     CHECK((j["engine"] == "interp" || j["engine"] == "jit"));
+    CHECK((j["redirect"].is_null() || j["redirect"].is_object()));
     if (!j["verifier"].is_null()) {
         const json& v = j["verifier"];
         CHECK((v["verdict"] == "accept" || v["verdict"] == "reject"));
@@ -267,4 +269,19 @@ TEST_CASE("ebpf-run --map-init errors name the map and the entry") {
     const auto nofile = ebpf_run(maps_prog + " --ctx " + packet + " --map-init /nonexistent.json");
     CHECK(nofile.exit_code == 2);
     CHECK(one_line_error(nofile));
+}
+
+TEST_CASE("ebpf-run shows where bpf_redirect_map sent the packet") {
+    const std::string redirect_prog = prog("run_redirect.o");
+    const json miss = run_json(redirect_prog + " --ctx " + packet);
+    CHECK(miss["r0"] == 2); // XDP_PASS: port 1 has no device
+    CHECK(miss["redirect"].is_null());
+    const std::string init =
+        scratch("ports.json", R"({"ports": [{"key": "01000000", "value": "07000000"}]})");
+    const json hit = run_json(redirect_prog + " --ctx " + packet + " --map-init " + init);
+    CHECK(hit["r0"] == 4); // XDP_REDIRECT
+    CHECK(hit["redirect"] ==
+          json{{"map", "ports"}, {"map_type", "devmap"}, {"key", 1}, {"flags", 0}});
+    const Outcome human = ebpf_run(redirect_prog + " --ctx " + packet + " --map-init " + init);
+    CHECK(human.out.find("redirect  devmap ports key 1\n") != std::string::npos);
 }

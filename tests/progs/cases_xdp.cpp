@@ -221,6 +221,19 @@ Case redirect_map() {
                {{"tx_ports", bytes_of<uint32_t>(1), bytes_of<uint32_t>(1) /* lo */}});
 }
 
+// CPU 1 has a queue; CPU 0 has none and CPUs 2 and 3 cannot have one on the kernel's 2 CPUs
+// (the update fails with ENODEV). The source address's last byte picks the CPU.
+Case cpu_redirect() {
+    return xdp("xdp_cpu_redirect",
+               {{"a: cpu 1", udp_frame(a, 1, 2)},
+                {"c: cpu 0, no queue", tcp_frame(c, 40000, 80, tcp_syn)},
+                {"b: cpu 3, no such cpu", udp_frame(b, 1, 2)},
+                {"to an AF_XDP socket: none bound", udp_frame(a, 1, 7000)},
+                {"broadcast: not a cpumap flag", udp_frame(a, 1, 9)},
+                {"ipv6", udp_frame(a6, 1, 2)}},
+               {{"cpus", bytes_of<uint32_t>(1), bytes_of<uint32_t>(128) /* qsize */}});
+}
+
 Case spin_lock_rate() {
     const Bytes tick = udp_frame(a, 1, 7777);
     return xdp("xdp_spin_lock_rate", {{"a: new bucket", udp_frame(a, 1, 2)},
@@ -238,7 +251,7 @@ Case spin_lock_rate() {
 std::vector<Case> xdp_cases() {
     return {proto_count(), firewall(),       lru_conntrack(), lpm_route(),     tail_dispatch(),
             map_in_map(),  ringbuf_events(), bounded_loops(), for_each_elem(), icmp_echo(),
-            tunnel(),      tail_meta(),      redirect_map(),  spin_lock_rate()};
+            tunnel(),      tail_meta(),      redirect_map(),  cpu_redirect(),  spin_lock_rate()};
 }
 
 } // namespace oracle
