@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
         vopts.prog_type = *c.prog_type;
         vopts.log_level = only.empty() ? 0 : 2;
         vopts.strict_alignment = c.test_flags & 2;
+        vopts.test_state_freq = c.test_flags & 8;
         std::vector<const ebpf::Map*> raw;
         if (maps)
             for (auto& m : maps->maps)

@@ -94,7 +94,8 @@ Result<KernelOutcome> run_in_kernel(const KernelCase& c) {
     opts.log_buf = log.data();
     opts.log_size = static_cast<uint32_t>(log.size());
     opts.log_level = 4;
-    if (c.test_flags & 2) opts.prog_flags = BPF_F_STRICT_ALIGNMENT;
+    if (c.test_flags & 2) opts.prog_flags |= BPF_F_STRICT_ALIGNMENT;
+    if (c.test_flags & 8) opts.prog_flags |= BPF_F_TEST_STATE_FREQ;
     const int prog =
         bpf_prog_load(*type, nullptr, "GPL", reinterpret_cast<const bpf_insn*>(insns.data()),
                       insns.size(), &opts);

@@ -142,10 +142,12 @@ int Env::adjust_reg_min_max_vals(const Insn& insn) {
                               alu_string(opcode));
             }
             // scalar += pointer: the result is the pointer moved by the scalar.
+            mark_chain_precision(insn.dst);
             const RegState scalar = dst;
             return adjust_ptr_min_max_vals(insn, dst, src, scalar);
         }
         if (dst.is_pointer()) {
+            mark_chain_precision(insn.src);
             const RegState ptr = dst;
             return adjust_ptr_min_max_vals(insn, dst, ptr, src);
         }

@@ -307,12 +307,14 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
             if (int err = check_helper_mem_access(regno - 1, static_cast<int64_t>(reg.umax), write,
                                                   zero_ok))
                 return err;
+            mark_chain_precision(regno);
             break;
         }
         case ArgType::const_alloc_size_or_zero:
             if (!tnum_is_const(reg.var_off))
                 return reject(-EACCES_, "R%u is not a known constant'", regno);
             alloc_size = static_cast<uint32_t>(reg.var_off.value);
+            mark_chain_precision(regno);
             break;
         case ArgType::ptr_to_ringbuf_mem:
             if (!reg.ref_obj_id)
@@ -482,6 +484,8 @@ int Env::push_callback_call(int32_t func_id, uint32_t insn_idx, uint32_t target,
     // again with what it changed: the kernel's way of covering every number of iterations.
     FuncState& caller = cur_.cur();
     const bool is_loop = func_id == static_cast<int32_t>(KernelHelper::loop);
+    // How many iterations are explored depends on the bound.
+    if (is_loop) mark_chain_precision(BPF_REG_1);
     if (is_loop && caller.callback_depth >= caller.regs[BPF_REG_1].umax) {
         caller.callback_depth = 0;
         return 0;

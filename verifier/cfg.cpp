@@ -172,6 +172,9 @@ int Env::check_cfg() {
     std::vector<uint32_t> stack{0};
     state[0] = discovered;
     prune_point_.assign(n, false);
+    jmp_point_.assign(n, false);
+    force_checkpoint_.assign(n, false);
+    const auto mark_jmp_target = [&](uint32_t w) { prune_point_[w] = jmp_point_[w] = true; };
 
     enum { done = 0, keep = 1 };
     auto push = [&](uint32_t t, int64_t w, uint8_t e) -> int {
@@ -180,7 +183,7 @@ int Env::check_cfg() {
         if (w < 0 || w >= n)
             return reject(-EINVAL_, "jump out of range from insn %u to %lld", t,
                           static_cast<long long>(w));
-        if (e == branch) prune_point_[w] = true;
+        if (e == branch) mark_jmp_target(static_cast<uint32_t>(w));
         if (state[w] == 0) {
             state[t] = discovered | e;
             state[w] = discovered;
@@ -194,34 +197,34 @@ int Env::check_cfg() {
         state[t] = discovered | e; // a forward or cross edge
         return done;
     };
+    // A call goes on after itself, a point the kernel checkpoints (and where a callee returns).
+    auto visit_call = [&](uint32_t t, uint32_t size, bool visit_callee) -> int {
+        if (int r = push(t, t + size, fallthrough)) return r;
+        if (t + size < n) mark_jmp_target(t + size);
+        if (!visit_callee) return done;
+        prune_point_[t] = true;
+        return push(t, static_cast<int64_t>(t) + insns_[t].imm + 1, branch);
+    };
     auto visit = [&](uint32_t t) -> int {
         const Insn& insn = insns_[t];
         const uint8_t cls = bpf_class(insn.opcode);
-        if (is_pseudo_func(insn)) {
-            if (int r = push(t, t + 2, fallthrough)) return r;
-            prune_point_[t] = true;
-            return push(t, static_cast<int64_t>(t) + insn.imm + 1, branch);
-        }
+        if (is_pseudo_func(insn)) return visit_call(t, 2, true);
         if (cls != BPF_JMP && cls != BPF_JMP32)
             return push(t, t + (insn.opcode == BPF_LDDW ? 2 : 1), fallthrough);
         switch (bpf_op(insn.opcode)) {
         case BPF_EXIT: return done;
         case BPF_CALL:
-            if (is_pseudo_call(insn)) {
-                if (int r = push(t, t + 1, fallthrough)) return r;
-                prune_point_[t] = true;
-                return push(t, static_cast<int64_t>(t) + insn.imm + 1, branch);
+            // Calls that run callbacks come back to themselves: a checkpoint there, always,
+            // stops the iterations.
+            if (insn.src == 0 && (insn.imm == 181 || insn.imm == 164)) {
+                mark_jmp_target(t);
+                force_checkpoint_[t] = true;
             }
-            // Calls that run callbacks come back to themselves: a checkpoint stops the iterations.
-            if (insn.src == 0 && (insn.imm == 181 || insn.imm == 164)) prune_point_[t] = true;
-            return push(t, t + 1, fallthrough);
+            return visit_call(t, 1, is_pseudo_call(insn));
         case BPF_JA: {
             const int64_t off = cls == BPF_JMP32 ? insn.imm : insn.off;
             const int r = push(t, static_cast<int64_t>(t) + off + 1, fallthrough);
-            if (r >= 0) {
-                prune_point_[static_cast<size_t>(t + off + 1)] = true;
-                prune_point_[t] = true;
-            }
+            if (r >= 0) mark_jmp_target(static_cast<uint32_t>(t + off + 1));
             return r;
         }
         default:

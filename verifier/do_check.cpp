@@ -136,6 +136,8 @@ int Env::check_exit(uint32_t& insn_idx) {
         if (callee.in_callback_fn) {
             if (int err = check_reg_arg(BPF_REG_0, RegArg::src_op)) return err;
             if (r0.type != RegType::scalar) return reject(-EACCES_, "R0 not a scalar value");
+            cur_.history.back().callback_exit = true;
+            mark_chain_precision(BPF_REG_0);
             if (r0.smin < 0 || r0.smax > 1) {
                 std::string has;
                 if (r0.smin > std::numeric_limits<int64_t>::min())
@@ -173,6 +175,7 @@ int Env::check_exit(uint32_t& insn_idx) {
     if (r0.type != RegType::scalar)
         return reject(-EINVAL_, "At program exit the register R0 is not a known value (%s)",
                       reg_type_str(r0).c_str());
+    mark_chain_precision(BPF_REG_0);
     if (r0.smin >= range.minval && r0.smax <= range.maxval) return 0;
     std::string has;
     if (r0.smin > std::numeric_limits<int64_t>::min()) has += " smin=" + std::to_string(r0.smin);
@@ -191,6 +194,7 @@ int Env::do_check() {
     ctx.type = RegType::ptr_to_ctx;
 
     uint32_t insn_idx = 0, prev_insn_idx = 0;
+    bool popped = false; // a branch was just taken up: the log says where from
     const uint32_t n = static_cast<uint32_t>(insns_.size());
     for (;;) {
         if (insn_idx >= n) return reject(-EFAULT_, "invalid insn idx %u insn_cnt %u", insn_idx, n);
@@ -205,13 +209,21 @@ int Env::do_check() {
             const int r = is_state_visited(insn_idx);
             if (r < 0) return r;
             if (r == 1) {
-                if (opts_.log_level) verbose("%u: safe\n", insn_idx);
+                if (opts_.log_level && popped)
+                    verbose("\nfrom %u to %u: safe\n", prev_insn_idx, insn_idx);
+                else if (opts_.log_level)
+                    verbose("%u: safe\n", insn_idx);
                 path_done = true;
             }
         }
+        if (!path_done && popped && opts_.log_level)
+            verbose("\nfrom %u to %u: %s\n", prev_insn_idx, insn_idx, state_str(cur_).c_str());
+        popped = false;
         if (!path_done) {
             if (opts_.log_level) print_insn(insn_idx);
             aux_[insn_idx].seen = true;
+            cur_.history.push_back({insn_idx, static_cast<uint8_t>(cur_.curframe)});
+            if (jmp_point_[insn_idx]) ++cur_.jmp_history_cnt;
             const uint8_t cls = bpf_class(insn.opcode);
             int err = 0;
             bool jumped = false;
@@ -337,8 +349,7 @@ int Env::do_check() {
         if (path_done) {
             update_branch_counts(cur_.parent);
             if (!pop_branch(insn_idx, prev_insn_idx)) break;
-            if (opts_.log_level)
-                verbose("\nfrom %u to %u: %s\n", prev_insn_idx, insn_idx, state_str(cur_).c_str());
+            popped = true;
         }
     }
     return 0;

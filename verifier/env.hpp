@@ -111,6 +111,15 @@ class Env {
     int push_callback_call(int32_t func_id, uint32_t insn_idx, uint32_t target,
                            const RegState* map_reg);
 
+    // --- precision.cpp ---
+    // Marks what the current value of regno (a scalar) came from precise in the checkpoints of
+    // this path.
+    int mark_chain_precision(uint32_t regno);
+    // A path pruned by node relies on node's precise scalars: marks their sources on this path.
+    void propagate_precision(const StateNode& node);
+    void backtrack(struct Backtrack& bt, bool skip_first);
+    void mark_all_scalars_precise();
+
     // --- liveness.cpp ---
     void compute_live_registers();
     std::vector<uint16_t> live_in_; // per instruction: registers read before being written
@@ -119,7 +128,8 @@ class Env {
     // 1: the current state is covered by an explored one (stop this path); 0: go on; <0 error.
     int is_state_visited(uint32_t insn_idx);
     void update_branch_counts(std::shared_ptr<StateNode> node);
-    bool states_equal(const StateNode& old, const VerifierState& cur, uint32_t insn_idx) const;
+    bool states_equal(const StateNode& old, const VerifierState& cur, uint32_t insn_idx,
+                      bool exact) const;
     void mark_stack_read(uint32_t frameno, int64_t lo, int64_t hi); // bytes [lo, hi) below fp
     void mark_stack_written(uint32_t frameno, int off, int size);
     bool states_identical(const VerifierState& a, const VerifierState& b, uint32_t insn_idx) const;
@@ -130,7 +140,9 @@ class Env {
     std::string error_;
     std::optional<uint32_t> error_insn_;
     std::vector<Subprog> subprogs_; // sorted by start; a final entry at insn count
-    std::vector<bool> prune_point_;
+    // From check_cfg, as the kernel marks them: where is_state_visited runs, where the jump
+    // history grows, where a checkpoint is always taken.
+    std::vector<bool> prune_point_, jmp_point_, force_checkpoint_;
     std::vector<InsnAux> aux_;
     // Checkpoints per instruction: those whose paths are still being explored (loops may come
     // back to them) and those finished (they prune).

@@ -378,10 +378,9 @@ int Env::check_cond_jmp_op(const Insn& insn, uint32_t& insn_idx) {
     const bool jmp32 = bpf_class(insn.opcode) == BPF_JMP32;
     const int pred = is_branch_taken(regs[insn.dst], *src_reg, op, jmp32);
     if (pred >= 0) {
-        // The prediction depends on these values: they are precise from here on.
-        if (regs[insn.dst].type == RegType::scalar) regs[insn.dst].precise = true;
-        if (bpf_srcbit(insn.opcode) == BPF_X && src_reg->type == RegType::scalar)
-            src_reg->precise = true;
+        // Only one way is explored: that depends on the values compared.
+        mark_chain_precision(insn.dst);
+        if (bpf_srcbit(insn.opcode) == BPF_X) mark_chain_precision(insn.src);
     }
     if (pred == 1) {
         insn_idx += insn.off;
@@ -389,6 +388,16 @@ int Env::check_cond_jmp_op(const Insn& insn, uint32_t& insn_idx) {
     }
     if (pred == 0) return 0;
 
+    // The kernel records registers linked to the compared ones in its jump history, in both
+    // branches.
+    size_t linked = 0;
+    for (const uint32_t id :
+         {bpf_srcbit(insn.opcode) == BPF_X && src_reg->type == RegType::scalar ? src_reg->id : 0u,
+          regs[insn.dst].type == RegType::scalar ? regs[insn.dst].id : 0u}) {
+        if (!id) continue;
+        for_each_reg(cur_, [&](RegState& r) { linked += r.type == RegType::scalar && r.id == id; });
+    }
+    if (linked > 1) ++cur_.jmp_history_cnt;
     const uint32_t target = insn_idx + insn.off + 1;
     if (int err = push_branch(target, insn_idx)) return err;
     VerifierState& taken = branches_.back().state;

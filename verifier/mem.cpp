@@ -229,6 +229,10 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
             break;
         }
         const int at = static_cast<int>(min_off);
+        // For precision tracking: the slot this instruction read or wrote.
+        HistEntry& hist = cur_.history.back();
+        hist.stack_frame = static_cast<int8_t>(reg.frameno);
+        hist.spi = static_cast<uint8_t>((-at - 1) / 8);
         if (write)
             mark_stack_written(reg.frameno, at, size);
         else
@@ -373,6 +377,7 @@ int Env::check_stack_write(FuncState& frame, int off, int size, int value_regno,
     const RegState* reg = value_regno >= 0 ? &cur_.cur().regs[value_regno] : nullptr;
 
     auto save = [&](const RegState& r) {
+        ++cur_.jmp_history_cnt; // the kernel records spills in its jump history
         s.spilled_ptr = r;
         for (int i = 8; i > 8 - size; --i)
             s.slot_type[static_cast<size_t>(i - 1)] = SlotType::spill;
@@ -401,8 +406,11 @@ int Env::check_stack_write(FuncState& frame, int off, int size, int value_regno,
         for (auto& t : s.slot_type)
             if (t == SlotType::spill) t = SlotType::misc;
         if ((reg && register_is_null(*reg)) ||
-            (!reg && bpf_class(insn.opcode) == BPF_ST && insn.imm == 0))
+            (!reg && bpf_class(insn.opcode) == BPF_ST && insn.imm == 0)) {
+            // A zero slot is no spill: the trace back cannot go through it.
+            if (reg) mark_chain_precision(static_cast<uint32_t>(value_regno));
             type = SlotType::zero;
+        }
         for (int i = 0; i < size; ++i)
             s.slot_type[static_cast<size_t>((slot - i) % 8)] = type;
     }
@@ -428,6 +436,7 @@ int Env::check_stack_read(FuncState& frame, int off, int size, int dst_regno) {
             if (dst_regno < 0) return 0;
             // A narrow fill of the spilled scalar's low bytes keeps what is known of it.
             if (size <= spill_size && off % 8 == 0) {
+                ++cur_.jmp_history_cnt; // a fill: recorded like a spill
                 regs[dst_regno] = spilled;
                 if (std::bit_width(spilled.umax) > static_cast<uint64_t>(size) * 8)
                     regs[dst_regno].id = 0;
@@ -456,6 +465,7 @@ int Env::check_stack_read(FuncState& frame, int off, int size, int dst_regno) {
         } else if (!opts_.privileged && spilled.is_pointer()) {
             return reject(-EACCES_, "leaking pointer from stack off %d", off);
         }
+        ++cur_.jmp_history_cnt;
         return 0;
     }
     int zero_cnt = 0;

@@ -3,6 +3,8 @@
 // that comes back to a state of its own, unchanged, is an infinite loop.
 #include "verifier/env.hpp"
 
+#include <algorithm>
+
 namespace ebpf::verifier {
 namespace {
 
@@ -25,6 +27,14 @@ struct IdMap {
         pairs.emplace_back(old_id, cur_id);
         return true;
     }
+    // Scalars: an unlinked one (id 0) is linked to nothing else, as if its id were fresh (the
+    // kernel's check_scalar_ids).
+    bool check_scalar(uint32_t old_id, uint32_t cur_id) {
+        if (!old_id) old_id = ++tmp_id;
+        if (!cur_id) cur_id = ++tmp_id;
+        return check(old_id, cur_id);
+    }
+    uint32_t tmp_id = 1u << 31; // above any id the verifier hands out
 };
 
 bool regs_identical(const RegState& a, const RegState& b) {
@@ -36,14 +46,17 @@ bool regs_identical(const RegState& a, const RegState& b) {
            a.u32_max == b.u32_max;
 }
 
-bool regsafe(const RegState& old, const RegState& cur, IdMap& ids) {
+// exact: compare every scalar's bounds, not only those of precise ones.
+bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, bool exact) {
     if (old.type == RegType::not_init) return true; // the explored path never read it
     if (cur.type == RegType::not_init) return false;
     if (old.type != cur.type || old.flags != cur.flags) return false;
     switch (old.type) {
     case RegType::scalar:
+        // Nothing the old paths decided depended on its value.
+        if (!old.precise && !exact) return true;
         // Copies linked by an id share what branches learn; the old path may have relied on it.
-        if (old.id && !ids.check(old.id, cur.id)) return false;
+        if (!ids.check_scalar(old.id, cur.id)) return false;
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);
     case RegType::ptr_to_packet:
     case RegType::ptr_to_packet_meta:
@@ -61,12 +74,38 @@ bool regsafe(const RegState& old, const RegState& cur, IdMap& ids) {
     }
 }
 
+// A slot as a scalar, where it holds one: a spilled scalar, or 8 bytes of unknown data (the
+// kernel's scalar_reg_for_stack); null otherwise.
+const RegState* scalar_in_slot(const StackSlot& s, bool privileged) {
+    static const RegState unbound = [] {
+        RegState r;
+        mark_unknown(r);
+        return r;
+    }();
+    if (s.slot_type[7] == SlotType::spill) {
+        const bool whole = std::all_of(s.slot_type.begin(), s.slot_type.end(),
+                                       [](SlotType t) { return t == SlotType::spill; });
+        return whole && s.spilled_ptr.type == RegType::scalar ? &s.spilled_ptr : nullptr;
+    }
+    const bool all_misc = std::all_of(s.slot_type.begin(), s.slot_type.end(), [&](SlotType t) {
+        return t == SlotType::misc || (t == SlotType::invalid && privileged);
+    });
+    return all_misc ? &unbound : nullptr;
+}
+
 bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool privileged,
-               const SlotSet& read) {
+               const SlotSet& read, bool exact) {
     for (size_t i = 0; i < old.stack.size(); ++i) {
         if (!read[slot_key(old.frameno, i)]) continue; // no path from the old state read it
         const StackSlot& o = old.stack[i];
         const StackSlot* c = i < cur.stack.size() ? &cur.stack[i] : nullptr;
+        // A spilled scalar against unknown bytes, or the other way round: compared as scalars.
+        const RegState* old_scalar = scalar_in_slot(o, privileged);
+        const RegState* cur_scalar = c ? scalar_in_slot(*c, privileged) : nullptr;
+        if (old_scalar && cur_scalar) {
+            if (!regsafe(*old_scalar, *cur_scalar, ids, exact)) return false;
+            continue;
+        }
         for (size_t b = 0; b < 8; ++b) {
             const SlotType ot = o.slot_type[b];
             const SlotType ct = c ? c->slot_type[b] : SlotType::invalid;
@@ -74,7 +113,8 @@ bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool priv
             if (ot == SlotType::misc && (ct != SlotType::invalid || privileged)) continue;
             if (ot != ct) return false;
         }
-        if (o.slot_type[7] == SlotType::spill && !regsafe(o.spilled_ptr, c->spilled_ptr, ids))
+        if (o.slot_type[7] == SlotType::spill &&
+            !regsafe(o.spilled_ptr, c->spilled_ptr, ids, exact))
             return false;
     }
     return true;
@@ -107,8 +147,11 @@ bool Env::states_identical(const VerifierState& a, const VerifierState& b,
     return true;
 }
 
-bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t insn_idx) const {
+bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t insn_idx,
+                       bool exact) const {
     const VerifierState& old = node.state;
+    // Unprivileged, every scalar is precise (the kernel's !bpf_capable).
+    exact = exact || node.exact || !opts_.privileged;
     if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id ||
         old.active_spin_lock_map != cur.active_spin_lock_map)
         return false;
@@ -126,16 +169,19 @@ bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t
             f == old.curframe ? insn_idx : static_cast<uint32_t>(old.frames[f + 1]->callsite) + 1;
         const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
         for (int r = 0; r < MAX_BPF_REG; ++r)
-            if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids)) return false;
-        if (!stacksafe(o, c, ids, opts_.privileged, node.read)) return false;
+            if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids, exact)) return false;
+        if (!stacksafe(o, c, ids, opts_.privileged, node.read, exact)) return false;
     }
     return true;
 }
 
 int Env::is_state_visited(uint32_t insn_idx) {
-    // Checkpoints every few jumps are enough for pruning (the kernel's heuristic).
-    bool add_new_state =
-        jmps_processed_ - prev_jmps_processed_ >= 2 && insn_processed_ - prev_insn_processed_ >= 8;
+    // Checkpoints every few jumps are enough for pruning (the kernel's heuristic), but a long
+    // history since the last one forces one.
+    const bool force_new_state =
+        opts_.test_state_freq || force_checkpoint_[insn_idx] || cur_.jmp_history_cnt > 40;
+    bool add_new_state = force_new_state || (jmps_processed_ - prev_jmps_processed_ >= 2 &&
+                                             insn_processed_ - prev_insn_processed_ >= 8);
     // States still on the current path: coming back to one unchanged is a loop that never ends.
     // Only the newest few are compared, so a long loop costs linear time; one whose states
     // repeat with a longer period still ends at the complexity limit.
@@ -143,10 +189,17 @@ int Env::is_state_visited(uint32_t insn_idx) {
     // At a call that runs a callback, coming back to a state already being explored means the
     // iterations converged: nothing new can happen (the kernel's calls_callback rule).
     const Insn& here = insns_[insn_idx];
+    // Those states are still being explored, so their precision marks are not final: their
+    // scalars are compared whole, and the checkpoints of this path may now lack marks.
     if (here.opcode == (BPF_JMP | BPF_CALL) && here.src == 0 &&
         (here.imm == 181 || here.imm == 164))
         for (size_t k = active.size(); k-- > 0;)
-            if (states_equal(*active[k], cur_, insn_idx)) return 1;
+            if (states_equal(*active[k], cur_, insn_idx, true)) {
+                propagate_precision(*active[k]);
+                for (StateNode* n = cur_.parent.get(); n; n = n->state.parent.get())
+                    n->exact = true;
+                return 1;
+            }
     for (size_t k = active.size(), n = 0; k-- > 0 && n < 64; ++n) {
         if (states_identical(active[k]->state, cur_, insn_idx)) {
             verbose("infinite loop detected at insn %u\n", insn_idx);
@@ -155,24 +208,30 @@ int Env::is_state_visited(uint32_t insn_idx) {
         }
     }
     // Loop iterations differ; checkpointing every one would not help pruning.
-    if (!active.empty() && jmps_processed_ - prev_jmps_processed_ < 20 &&
+    if (!active.empty() && !force_new_state && jmps_processed_ - prev_jmps_processed_ < 20 &&
         insn_processed_ - prev_insn_processed_ < 100)
         add_new_state = false;
     auto& done = done_[insn_idx];
     for (size_t k = done.size(); k-- > 0;) {
         StateNode& node = *done[k];
-        if (states_equal(node, cur_, insn_idx)) {
+        if (states_equal(node, cur_, insn_idx, false)) {
             node.hit_cnt++;
+            propagate_precision(node);
             return 1;
         }
-        // A state that keeps missing costs time on every visit: drop it.
-        if (++node.miss_cnt > node.hit_cnt * 3 + 3)
+        // A state that keeps missing costs time on every visit: drop it. Misses count only
+        // where a new state is added, so that the iterations of a loop do not evict the states
+        // of its first and last ones.
+        if (add_new_state && ++node.miss_cnt > node.hit_cnt * 3 + 3)
             done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
     }
     if (!add_new_state) return 0;
     prev_jmps_processed_ = jmps_processed_;
     prev_insn_processed_ = insn_processed_;
     auto node = std::make_shared<StateNode>();
+    node->history = std::move(cur_.history);
+    cur_.history.clear();
+    cur_.jmp_history_cnt = 0;
     node->state = cur_;
     node->insn_idx = insn_idx;
     node->branches = 1;

@@ -44,6 +44,16 @@ struct RefState {
 
 struct StateNode;
 
+// One instruction of a path (the kernel's jump history, kept here for every instruction): where
+// it ran, and for precision tracking the stack slot it read or wrote at a fixed offset.
+struct HistEntry {
+    uint32_t idx = 0;
+    uint8_t frame = 0;       // the frame it ran in
+    int8_t stack_frame = -1; // the frame whose stack it accessed, or -1
+    uint8_t spi = 0;         // that stack's slot
+    bool callback_exit = false;
+};
+
 // Stack slots of the whole call chain: frame * 64 + slot (64 slots of 8 bytes a frame).
 using SlotSet = std::bitset<MAX_CALL_FRAMES * MAX_BPF_STACK / 8>;
 inline size_t slot_key(uint32_t frameno, size_t spi) {
@@ -54,6 +64,10 @@ struct VerifierState {
     std::vector<std::unique_ptr<FuncState>> frames;
     std::shared_ptr<StateNode> parent; // the last checkpoint on this path
     SlotSet written;                   // stack slots written whole since that checkpoint
+    std::vector<HistEntry> history;    // the instructions run since that checkpoint
+    // What the kernel's jump history would hold since that checkpoint (jump targets reached,
+    // register spills and fills, linked registers at a branch): over 40 forces a checkpoint.
+    uint32_t jmp_history_cnt = 0;
     std::vector<RefState> refs;
     uint32_t curframe = 0;
     uint32_t active_spin_lock_id = 0;
@@ -72,6 +86,8 @@ struct VerifierState {
         active_spin_lock_map = other.active_spin_lock_map;
         parent = other.parent;
         written = other.written;
+        history = other.history;
+        jmp_history_cnt = other.jmp_history_cnt;
         return *this;
     }
     VerifierState(VerifierState&&) = default;
@@ -92,6 +108,10 @@ struct StateNode {
     // state is compared (the kernel's read marks). written: slots written whole between the
     // parent checkpoint and this one, where read marks stop going up.
     SlotSet read, written;
+    std::vector<HistEntry> history; // the instructions from the parent checkpoint to this one
+    // Compared with every scalar's bounds, precise or not: a path from here was cut short by a
+    // checkpoint still being explored, so the precision marks here may be incomplete.
+    bool exact = false;
 };
 
 } // namespace ebpf::verifier

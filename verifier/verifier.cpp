@@ -10,6 +10,8 @@ Env::Env(Insns insns, const VerifierOptions& options) : insns_(insns), opts_(opt
     active_.resize(insns.size());
     done_.resize(insns.size());
     prune_point_.assign(insns.size(), false);
+    jmp_point_.assign(insns.size(), false);
+    force_checkpoint_.assign(insns.size(), false);
 }
 
 void Env::note_stack_depth(const FuncState& frame, uint32_t depth) {
