@@ -117,6 +117,27 @@ bool arg_may_be_null(ArgType a) {
     return a == ArgType::ptr_to_mem_or_null || a == ArgType::ptr_to_stack_or_null;
 }
 
+// do_refine_retval_range: helpers that fill a buffer return at most its size, or an error.
+constexpr int64_t max_errno = 4095; // MAX_ERRNO
+
+void refine_retval_range(int32_t func_id, RegState& r0, uint64_t msize_max) {
+    using H = KernelHelper;
+    switch (static_cast<H>(func_id)) {
+    case H::get_stack:
+    case H::get_task_stack:
+    case H::probe_read_str:
+    case H::probe_read_kernel_str:
+    case H::probe_read_user_str:
+        r0.smax = static_cast<int64_t>(msize_max);
+        r0.s32_max = static_cast<int32_t>(msize_max);
+        r0.smin = -max_errno;
+        r0.s32_min = -max_errno;
+        bounds_sync(r0);
+        break;
+    default: break;
+    }
+}
+
 } // namespace
 
 int Env::check_helper_mem_access(uint32_t regno, int64_t access_size, bool write,
@@ -223,6 +244,8 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     const RegState* map_reg = nullptr; // the const_map_ptr argument
     RegState map_arg;
     uint32_t alloc_size = 0;
+    uint64_t msize_max =
+        0; // the largest size a size argument allows (the kernel's msize_max_value)
     uint32_t release_ref = 0;
     uint32_t arg_ref = 0; // the reference an argument holds, for casts
     int callback = -1;    // the callback's first instruction (bpf_loop, for_each_map_elem)
@@ -308,6 +331,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
                                                   zero_ok))
                 return err;
             mark_chain_precision(regno);
+            msize_max = reg.umax;
             break;
         }
         case ArgType::const_alloc_size_or_zero:
@@ -384,7 +408,10 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     }
     RegState& r0 = regs[0];
     switch (fn->ret) {
-    case RetType::integer: mark_unknown(r0); break;
+    case RetType::integer:
+        mark_unknown(r0);
+        refine_retval_range(func_id, r0, msize_max);
+        break;
     case RetType::void_: mark_not_init(r0); break;
     case RetType::ptr_to_map_value_or_null:
         mark_unknown(r0);

@@ -137,13 +137,11 @@ void lsh32_bounds(RegState& d, uint64_t umin_val, uint64_t umax_val) {
     }
 }
 void lsh64_bounds(RegState& d, uint64_t umin_val, uint64_t umax_val) {
-    // <<32 of a non-negative subregister is the first half of the sign-extension idiom.
-    d.smax = (umin_val == 32 && umax_val == 32 && d.s32_max >= 0)
-                 ? static_cast<int64_t>(d.s32_max) << 32
-                 : S64_MAX;
-    d.smin = (umin_val == 32 && umax_val == 32 && d.s32_min >= 0)
-                 ? static_cast<int64_t>(d.s32_min) << 32
-                 : S64_MIN;
+    // <<32 is the first half of the sign-extension idiom (<<32 s>>32): the s32 bounds move to
+    // the upper half with their signs.
+    const bool by_32 = umin_val == 32 && umax_val == 32;
+    d.smax = by_32 ? static_cast<int64_t>(static_cast<uint64_t>(d.s32_max) << 32) : S64_MAX;
+    d.smin = by_32 ? static_cast<int64_t>(static_cast<uint64_t>(d.s32_min) << 32) : S64_MIN;
     if (umax_val > 63 || d.umax > (1ULL << (63 - umax_val))) {
         d.umin = 0;
         d.umax = ~0ULL;
