@@ -37,6 +37,8 @@ int Env::add_subprogs() {
         if (!opts_.privileged)
             return reject(-EPERM_, "loading/calling other bpf or kernel functions are allowed for "
                                    "CAP_BPF and CAP_SYS_ADMIN");
+        // Id 0 is how libbpf poisons a weak kfunc it could not resolve: fine where dead code.
+        if (is_kfunc_call(insn) && insn.imm == 0) continue;
         if (is_kfunc_call(insn)) return reject(-EINVAL_, "kernel function calls are not supported");
         const int64_t target = static_cast<int64_t>(i) + insn.imm + 1;
         if (target < 0 || target >= static_cast<int64_t>(insns_.size()))

@@ -105,6 +105,7 @@ class Env {
                           bool write);
     void note_stack_depth(const FuncState& frame, uint32_t depth);
     int check_max_stack_depth();
+    int check_kfunc_calls_eliminated();
     int check_func_call(const Insn& insn, uint32_t& insn_idx);
     int process_spin_lock(uint32_t regno, bool is_lock);
     int check_reg_const_str(uint32_t regno);

@@ -59,6 +59,19 @@ int Env::check_max_stack_depth() {
     }
 }
 
+// fixup_kfunc_call: a kfunc call with id 0 that a path reaches cannot be made.
+int Env::check_kfunc_calls_eliminated() {
+    for (uint32_t i = 0; i < insns_.size(); ++i) {
+        const Insn& insn = insns_[i];
+        if (insn.opcode != (BPF_JMP | BPF_CALL) || insn.src != BPF_PSEUDO_KFUNC_CALL ||
+            insn.imm != 0 || !aux_[i].seen)
+            continue;
+        cur_insn_ = i;
+        return reject(-EINVAL_, "invalid kernel function call not eliminated in verifier pass");
+    }
+    return 0;
+}
+
 VerifierResult Env::run() {
     const auto start = std::chrono::steady_clock::now();
     int err = add_subprogs();
@@ -68,6 +81,7 @@ VerifierResult Env::run() {
     if (!err) compute_live_registers();
     if (!err) err = do_check();
     if (!err) err = check_max_stack_depth();
+    if (!err) err = check_kfunc_calls_eliminated();
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - start)
                           .count();
