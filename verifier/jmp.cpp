@@ -251,6 +251,19 @@ void refine_cond_op(RegState* r1, RegState* r2, uint8_t op, bool jmp32) {
     }
 }
 
+// Each register and spilled slot of every frame, with where it is.
+template <typename F> void for_each_reg_ref(VerifierState& st, F&& f) {
+    for (size_t fr = 0; fr < st.frames.size(); ++fr) {
+        FuncState& frame = *st.frames[fr];
+        const auto f8 = static_cast<uint8_t>(fr);
+        for (uint8_t r = 0; r < MAX_BPF_REG; ++r)
+            f(frame.regs[r], RegRef{f8, false, r});
+        for (size_t spi = 0; spi < frame.stack.size(); ++spi)
+            if (frame.stack[spi].slot_type[7] == SlotType::spill)
+                f(frame.stack[spi].spilled_ptr, RegRef{f8, true, static_cast<uint8_t>(spi)});
+    }
+}
+
 template <typename F> void for_each_reg(VerifierState& st, F&& f) {
     for (auto& frame : st.frames) {
         for (auto& r : frame->regs)
@@ -390,13 +403,18 @@ int Env::check_cond_jmp_op(const Insn& insn, uint32_t& insn_idx) {
 
     // The kernel records registers linked to the compared ones in its jump history, in both
     // branches.
+    const uint32_t src_id =
+        bpf_srcbit(insn.opcode) == BPF_X && src_reg->type == RegType::scalar ? src_reg->id : 0;
+    const uint32_t dst_id = regs[insn.dst].type == RegType::scalar ? regs[insn.dst].id : 0;
+    HistEntry& hist = cur_.history.back();
     size_t linked = 0;
-    for (const uint32_t id :
-         {bpf_srcbit(insn.opcode) == BPF_X && src_reg->type == RegType::scalar ? src_reg->id : 0u,
-          regs[insn.dst].type == RegType::scalar ? regs[insn.dst].id : 0u}) {
-        if (!id) continue;
-        for_each_reg(cur_, [&](RegState& r) { linked += r.type == RegType::scalar && r.id == id; });
-    }
+    for_each_reg_ref(cur_, [&](RegState& r, RegRef ref) {
+        if (r.type != RegType::scalar || !r.id || (r.id != src_id && r.id != dst_id)) return;
+        if (linked < HistEntry::max_linked) hist.linked[linked] = ref;
+        ++linked;
+    });
+    hist.nlinked =
+        linked > HistEntry::max_linked ? HistEntry::too_many_linked : static_cast<uint8_t>(linked);
     if (linked > 1) ++cur_.jmp_history_cnt;
     const uint32_t target = insn_idx + insn.off + 1;
     if (int err = push_branch(target, insn_idx)) return err;

@@ -9,6 +9,9 @@
 // way, since what comes after relied on them.
 #include "verifier/env.hpp"
 
+#include <algorithm>
+#include <span>
+
 namespace ebpf::verifier {
 
 // The registers and stack slots, per frame, whose values are being traced back.
@@ -29,6 +32,26 @@ struct Backtrack {
 namespace {
 
 constexpr uint16_t arg_regs = 0x3e; // R1-R5
+
+bool has(const Backtrack& bt, RegRef r) {
+    return r.stack ? bt.slots[r.frame] >> r.index & 1 : bt.reg(r.frame, r.index);
+}
+
+// A branch refined the scalars linked to the compared ones together: if one of them matters,
+// all do (the kernel's bt_sync_linked_regs). False where the branch linked more than it noted.
+bool sync_linked_regs(const HistEntry& e, Backtrack& bt) {
+    if (e.nlinked == HistEntry::too_many_linked) return bt.empty();
+    const auto linked = std::span(e.linked).first(e.nlinked);
+    if (std::none_of(linked.begin(), linked.end(), [&](RegRef r) { return has(bt, r); }))
+        return true;
+    for (RegRef r : linked) {
+        if (r.stack)
+            bt.slots[r.frame] |= 1ULL << r.index;
+        else
+            bt.set(r.frame, r.index);
+    }
+    return true;
+}
 
 // The mask before instruction e ran, from the mask after it (`later` ran next, if anything did).
 // False where the trace cannot follow (the caller then marks every scalar precise).
@@ -127,7 +150,9 @@ void Env::backtrack(Backtrack& bt, bool skip_first) {
     for (StateNode* st = cur_.parent.get();; st = st->state.parent.get()) {
         while (i > 0) {
             const HistEntry& e = (*hist)[--i];
-            if (!backtrack_insn(insns_[e.idx], e, later, bt)) return mark_all_scalars_precise();
+            if (!sync_linked_regs(e, bt) || !backtrack_insn(insns_[e.idx], e, later, bt) ||
+                !sync_linked_regs(e, bt))
+                return mark_all_scalars_precise();
             if (bt.empty()) return;
             later = &e;
         }

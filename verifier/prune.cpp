@@ -182,35 +182,44 @@ int Env::is_state_visited(uint32_t insn_idx) {
         opts_.test_state_freq || force_checkpoint_[insn_idx] || cur_.jmp_history_cnt > 40;
     bool add_new_state = force_new_state || (jmps_processed_ - prev_jmps_processed_ >= 2 &&
                                              insn_processed_ - prev_insn_processed_ >= 8);
-    // States still on the current path: coming back to one unchanged is a loop that never ends.
-    // Only the newest few are compared, so a long loop costs linear time; one whose states
-    // repeat with a longer period still ends at the complexity limit.
+    // A state that keeps missing costs time on every visit: it is dropped. Misses count only
+    // where a new state is added, so that the iterations of a loop do not evict the states of
+    // its first and last ones; the checkpoints a callback's iterations converge on last longer.
+    const auto missed = [&](StateNode& node) {
+        const uint32_t n = force_checkpoint_[insn_idx] && node.branches > 0 ? 64 : 3;
+        return add_new_state && ++node.miss_cnt > node.hit_cnt * n + n;
+    };
+    // States still on the current path, newest first.
     auto& active = active_[insn_idx];
-    // At a call that runs a callback, coming back to a state already being explored means the
-    // iterations converged: nothing new can happen (the kernel's calls_callback rule).
     const Insn& here = insns_[insn_idx];
-    // Those states are still being explored, so their precision marks are not final: their
-    // scalars are compared whole, and the checkpoints of this path may now lack marks.
-    if (here.opcode == (BPF_JMP | BPF_CALL) && here.src == 0 &&
-        (here.imm == 181 || here.imm == 164))
-        for (size_t k = active.size(); k-- > 0;)
-            if (states_equal(*active[k], cur_, insn_idx, true)) {
-                propagate_precision(*active[k]);
+    const bool calls_callback = here.opcode == (BPF_JMP | BPF_CALL) && here.src == 0 &&
+                                (here.imm == 181 || here.imm == 164);
+    for (size_t k = active.size(); k-- > 0;) {
+        StateNode& node = *active[k];
+        if (calls_callback) {
+            // Coming back to a state already being explored at a call that runs a callback:
+            // the iterations converged, nothing new can happen (the kernel's calls_callback
+            // rule). That state's precision marks are not final: scalars are compared whole,
+            // and the checkpoints of this path may now lack marks.
+            if (states_equal(node, cur_, insn_idx, true)) {
+                node.hit_cnt++;
+                propagate_precision(node);
                 for (StateNode* n = cur_.parent.get(); n; n = n->state.parent.get())
                     n->exact = true;
                 return 1;
             }
-    for (size_t k = active.size(), n = 0; k-- > 0 && n < 64; ++n) {
-        if (states_identical(active[k]->state, cur_, insn_idx)) {
+        } else if (states_identical(node.state, cur_, insn_idx)) {
+            // Back to a state of its own, unchanged: a loop that never ends.
             verbose("infinite loop detected at insn %u\n", insn_idx);
             verbose("cur state:%s\n", state_str(cur_).c_str());
-            return reject(-EINVAL_, "old state:%s", state_str(active[k]->state).c_str());
+            return reject(-EINVAL_, "old state:%s", state_str(node.state).c_str());
         }
+        // Loop iterations differ; checkpointing every one would not help pruning.
+        if (!force_new_state && jmps_processed_ - prev_jmps_processed_ < 20 &&
+            insn_processed_ - prev_insn_processed_ < 100)
+            add_new_state = false;
+        if (missed(node)) active.erase(active.begin() + static_cast<std::ptrdiff_t>(k));
     }
-    // Loop iterations differ; checkpointing every one would not help pruning.
-    if (!active.empty() && !force_new_state && jmps_processed_ - prev_jmps_processed_ < 20 &&
-        insn_processed_ - prev_insn_processed_ < 100)
-        add_new_state = false;
     auto& done = done_[insn_idx];
     for (size_t k = done.size(); k-- > 0;) {
         StateNode& node = *done[k];
@@ -219,11 +228,7 @@ int Env::is_state_visited(uint32_t insn_idx) {
             propagate_precision(node);
             return 1;
         }
-        // A state that keeps missing costs time on every visit: drop it. Misses count only
-        // where a new state is added, so that the iterations of a loop do not evict the states
-        // of its first and last ones.
-        if (add_new_state && ++node.miss_cnt > node.hit_cnt * 3 + 3)
-            done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
+        if (missed(node)) done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
     }
     if (!add_new_state) return 0;
     prev_jmps_processed_ = jmps_processed_;

@@ -44,14 +44,25 @@ struct RefState {
 
 struct StateNode;
 
+// A register or a spilled stack slot of some frame.
+struct RegRef {
+    uint8_t frame = 0;
+    bool stack = false;
+    uint8_t index = 0; // register number or stack slot
+};
+
 // One instruction of a path (the kernel's jump history, kept here for every instruction): where
-// it ran, and for precision tracking the stack slot it read or wrote at a fixed offset.
+// it ran, and for precision tracking the stack slot it read or wrote at a fixed offset, and at
+// a branch the scalars linked (same id) to the compared ones, which it refined together.
 struct HistEntry {
+    static constexpr uint8_t max_linked = 6, too_many_linked = 0xff;
     uint32_t idx = 0;
     uint8_t frame = 0;       // the frame it ran in
     int8_t stack_frame = -1; // the frame whose stack it accessed, or -1
     uint8_t spi = 0;         // that stack's slot
     bool callback_exit = false;
+    uint8_t nlinked = 0; // or too_many_linked
+    std::array<RegRef, max_linked> linked{};
 };
 
 // Stack slots of the whole call chain: frame * 64 + slot (64 slots of 8 bytes a frame).

@@ -61,3 +61,34 @@ TEST_CASE("a scalar a decision depended on is compared, and traced back to its s
     }
     CHECK(verify_text(two_values, ProgType::cgroup_skb).insns_processed == 8);
 }
+
+TEST_CASE("a branch on one of two linked scalars makes both precise") {
+    // On the first path r7 is a copy of r6, so "r7 <= 7" bounds r6 for the stack access; on the
+    // second r7 is unrelated. Pruning the second at the checkpoint before the branch would let
+    // r6 up to 255 past the 8-byte buffer.
+    const auto r = verify_text(R"(
+        call bpf_get_prandom_u32#7
+        r6 = r0
+        r6 &= 0xff
+        call bpf_get_prandom_u32#7
+        if r0 == 0x0 goto other
+        r7 = r6
+        goto check
+    other:
+        call bpf_get_prandom_u32#7
+        r7 = r0
+        r7 &= 0xff
+    check:
+        if r7 > 0x7 goto out
+        r1 = r10
+        r1 += -8
+        r1 += r6
+        r0 = *(u8 *)(r1 +0)
+    out:
+        r0 = 0
+        exit
+    )",
+                               ProgType::xdp);
+    REQUIRE_FALSE(r.accepted);
+    CHECK_THAT(r.error, Catch::Contains("invalid variable-offset read from stack R1"));
+}
