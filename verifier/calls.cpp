@@ -180,6 +180,7 @@ int Env::check_stack_range(uint32_t regno, int off, int access_size, bool zero_s
     RegState& reg = cur_.cur().regs[regno];
     FuncState& frame = *cur_.frames[reg.frameno];
     if (access_size == 0 && zero_size_allowed) return 0;
+    if (access_size == 0) return reject(-EACCES_, "invalid zero-sized read");
     int64_t min_off, max_off;
     if (tnum_is_const(reg.var_off)) {
         min_off = static_cast<int64_t>(reg.var_off.value) + off;
