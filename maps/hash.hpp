@@ -50,7 +50,8 @@ class HashMap : public Map {
     const bool percpu_;
     const uint32_t copies_; // ncpus for per-CPU values, else 1
 
-  private:
+    // The table's internals are open to the LRU kinds, whose update takes an element before the
+    // bucket's lock and links it in place of the old one, as the kernel's does (lru_hash.cpp).
     // The syscall's update writes every CPU's copy of a per-CPU value.
     static constexpr uint32_t all_cpus = UINT32_MAX;
 

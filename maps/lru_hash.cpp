@@ -1,13 +1,22 @@
-// BPF_MAP_TYPE_LRU_HASH and BPF_MAP_TYPE_LRU_PERCPU_HASH (kernel/bpf/hashtab.c and
-// bpf_lru_list.c): a hash map that, when full, makes room for a new key by evicting the least
-// recently used element.
+// BPF_MAP_TYPE_LRU_HASH and BPF_MAP_TYPE_LRU_PERCPU_HASH (kernel/bpf/hashtab.c): a hash table
+// whose elements come from the kernel's LRU lists (bpf_lru_list.hpp), so that a full map makes
+// room for a new key by evicting old ones, the same ones the kernel would.
 //
-// One LRU list runs through the elements, newest at the head. A program's lookup marks the
-// element referenced (a byte store, as the kernel's bpf_lru_node_set_ref); eviction walks from
-// the tail and gives each referenced element a second chance (moved to the head, mark cleared),
-// so the element evicted is the oldest one not used since. Writers (update, delete) take the
-// list's lock for the whole operation, then bucket locks; lookups take no lock, as in HashMap.
+// As in the kernel, an update takes a fresh element from the LRU before it locks the bucket (an
+// eviction locks the victim's bucket), even when the key is already there:
+//  - LRU hash: the fresh element replaces the old one, which goes back to the free lists, and is
+//    marked referenced;
+//  - LRU per-CPU hash (unless the update is BPF_EXIST only): an existing element's value is
+//    updated in place and marked referenced, and the fresh element given back.
+// A program's lookup marks the element referenced; the syscall's lookup does not. Which CPU's
+// lists an update uses: a program's, the CPU it runs on; the syscall's, the CPU the calling thread
+// is on, as in the kernel.
+#include "maps/bpf_lru_list.hpp"
 #include "maps/hash.hpp"
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace ebpf {
 
@@ -15,115 +24,156 @@ using namespace detail;
 
 namespace {
 
+// raw_smp_processor_id() for the syscall side: the calling thread's CPU.
+uint32_t current_cpu() {
+#if defined(__linux__)
+    if (const int cpu = sched_getcpu(); cpu >= 0) return static_cast<uint32_t>(cpu);
+#endif
+    return 0;
+}
+
+// check_flags() of an update: BPF_NOEXIST wants no old element, BPF_EXIST one.
+long check_flags(uint32_t old, uint64_t flags) {
+    if (old != nil && flags == BPF_NOEXIST) return -kerr::eexist;
+    if (old == nil && flags == BPF_EXIST) return -kerr::enoent;
+    return 0;
+}
+
 class LruHashMap final : public HashMap {
   public:
     LruHashMap(const MapDef& def, uint32_t ncpus)
-        : HashMap(def, ncpus), nodes_(new Node[def.max_entries]),
-          ref_(new std::atomic<uint8_t>[def.max_entries]) {
-        for (uint32_t i = 0; i < def.max_entries; ++i)
-            ref_[i].store(0, std::memory_order_relaxed);
-    }
+        : HashMap(def, ncpus), lru_(def.map_flags & BPF_F_NO_COMMON_LRU, def.max_entries, ncpus,
+                                    [this](uint32_t elem) { return unlink(elem); }) {}
 
     void* lookup(const void* key, uint32_t cpu) override {
         if (percpu_ && cpu >= copies_) return nullptr;
         const uint32_t elem = find(key);
         if (elem == nil) return nullptr;
-        mark(elem);
+        lru_.set_ref(elem);
         return value_ptr(elem, percpu_ ? cpu : 0);
     }
 
+    // The LRU's CPU is cpu itself, taken modulo ncpus for a host that runs programs as CPUs the
+    // map was not made for.
     long update(const void* key, const void* value, uint64_t flags, uint32_t cpu) override {
-        std::lock_guard guard(lru_lock_);
-        return HashMap::update(key, value, flags, cpu);
+        if (flags > BPF_EXIST || (percpu_ && cpu >= copies_)) return -kerr::einval;
+        const uint32_t lru_cpu = cpu % ncpus();
+        return percpu_ ? percpu_lru_update(key, value, flags, cpu, lru_cpu)
+                       : lru_update(key, value, flags, lru_cpu);
     }
-    long erase(const void* key) override {
-        std::lock_guard guard(lru_lock_);
-        return HashMap::erase(key);
-    }
+
     long sys_update(const void* key, const void* value, uint64_t flags) override {
-        std::lock_guard guard(lru_lock_);
-        return HashMap::sys_update(key, value, flags);
-    }
-    long sys_delete(const void* key) override {
-        std::lock_guard guard(lru_lock_);
-        return HashMap::sys_delete(key);
-    }
-    long sys_lookup_and_delete(const void* key, void* value) override {
-        std::lock_guard guard(lru_lock_);
-        return HashMap::sys_lookup_and_delete(key, value);
+        if (long err = sys_update_check(def(), flags)) return err;
+        if (flags > BPF_EXIST) return -kerr::einval;
+        const uint32_t lru_cpu = current_cpu() % ncpus();
+        return percpu_ ? percpu_lru_update(key, value, flags, all_cpus, lru_cpu)
+                       : lru_update(key, value, flags, lru_cpu);
     }
 
   private:
-    struct Node {
-        uint32_t prev = nil, next = nil;
-        bool listed = false;
-    };
+    // A deleted element, unlinked already (HashMap's delete): htab_lru_push_free().
+    void free_elem(uint32_t elem) override { lru_.push_free(elem); }
 
-    void mark(uint32_t elem) {
-        if (!ref_[elem].load(std::memory_order_relaxed))
-            ref_[elem].store(1, std::memory_order_relaxed);
+    // prealloc_lru_pop(): a fresh element for key, not linked yet; nil when the LRU has none.
+    uint32_t pop_fresh(const void* key, uint32_t hash, uint32_t lru_cpu) {
+        const uint32_t fresh = lru_.pop_free(lru_cpu);
+        if (fresh == nil) return nil;
+        store_key(fresh, key);
+        elems_[fresh].hash.store(hash, std::memory_order_relaxed);
+        return fresh;
     }
 
-    // With lru_lock_ held from here on.
-    uint32_t alloc_elem() override {
-        const uint32_t elem = HashMap::alloc_elem();
-        return elem != nil ? elem : evict();
+    // With bucket locked, in a write section: elem first in the chain, or out of it.
+    void link_first(Bucket& bucket, uint32_t elem) {
+        elems_[elem].next.store(bucket.head.load(std::memory_order_relaxed),
+                                std::memory_order_relaxed);
+        bucket.head.store(elem, std::memory_order_relaxed);
     }
-    void free_elem(uint32_t elem) override {
-        remove(elem);
-        HashMap::free_elem(elem);
+    void unlink_locked(Bucket& bucket, uint32_t elem) {
+        std::atomic<uint32_t>* link = &bucket.head;
+        while (link->load(std::memory_order_relaxed) != elem)
+            link = &elems_[link->load(std::memory_order_relaxed)].next;
+        link->store(elems_[elem].next.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
-    void on_insert(uint32_t elem) override {
-        ref_[elem].store(0, std::memory_order_relaxed);
-        push_head(elem);
-    }
-    // The kernel replaces the element by a fresh one marked referenced.
-    void on_update(uint32_t elem) override { mark(elem); }
 
-    uint32_t evict() {
-        for (uint32_t second_chances = 0; tail_ != nil;) {
-            const uint32_t victim = tail_;
-            remove(victim);
-            if (ref_[victim].load(std::memory_order_relaxed) &&
-                second_chances++ < def().max_entries) {
-                ref_[victim].store(0, std::memory_order_relaxed);
-                push_head(victim);
-                continue;
+    // htab_lru_map_update_elem()
+    long lru_update(const void* key, const void* value, uint64_t flags, uint32_t lru_cpu) {
+        const uint32_t hash = hash_key(key);
+        const uint32_t fresh = pop_fresh(key, hash, lru_cpu);
+        if (fresh == nil) return -kerr::enomem;
+        write_value(fresh, value, flags, 0, true);
+        Bucket& bucket = bucket_of(hash);
+        uint32_t old;
+        long err;
+        {
+            std::lock_guard guard(bucket.lock);
+            old = find_locked(bucket, hash, key);
+            err = check_flags(old, flags);
+            if (!err) {
+                begin_write(bucket);
+                link_first(bucket, fresh);
+                if (old != nil) {
+                    lru_.set_ref(fresh);
+                    unlink_locked(bucket, old);
+                }
+                end_write(bucket);
             }
-            unlink(victim); // every listed element is in the table: writers hold lru_lock_
-            return victim;
         }
-        return nil;
+        if (err)
+            lru_.push_free(fresh);
+        else if (old != nil)
+            lru_.push_free(old);
+        return err;
     }
 
-    void push_head(uint32_t elem) {
-        Node& node = nodes_[elem];
-        node.prev = nil;
-        node.next = head_;
-        node.listed = true;
-        if (head_ != nil) nodes_[head_].prev = elem;
-        head_ = elem;
-        if (tail_ == nil) tail_ = elem;
+    // __htab_lru_percpu_map_update_elem(): cpu is the value's CPU, or all_cpus for the syscall.
+    long percpu_lru_update(const void* key, const void* value, uint64_t flags, uint32_t cpu,
+                           uint32_t lru_cpu) {
+        const uint32_t hash = hash_key(key);
+        uint32_t fresh = nil;
+        if (flags != BPF_EXIST) {
+            fresh = pop_fresh(key, hash, lru_cpu);
+            if (fresh == nil) return -kerr::enomem;
+        }
+        Bucket& bucket = bucket_of(hash);
+        long err;
+        {
+            std::lock_guard guard(bucket.lock);
+            const uint32_t old = find_locked(bucket, hash, key);
+            err = check_flags(old, flags);
+            if (!err && old != nil) {
+                lru_.set_ref(old);
+                write_value(old, value, flags, cpu, false);
+            } else if (!err) {
+                write_value(fresh, value, flags, cpu, true);
+                begin_write(bucket);
+                link_first(bucket, fresh);
+                end_write(bucket);
+                fresh = nil;
+            }
+        }
+        if (fresh != nil) lru_.push_free(fresh);
+        return err;
     }
 
-    void remove(uint32_t elem) {
-        Node& node = nodes_[elem];
-        if (!node.listed) return;
-        (node.prev != nil ? nodes_[node.prev].next : head_) = node.next;
-        (node.next != nil ? nodes_[node.next].prev : tail_) = node.prev;
-        node.listed = false;
-    }
-
-    std::mutex lru_lock_;
-    std::unique_ptr<Node[]> nodes_;
-    std::unique_ptr<std::atomic<uint8_t>[]> ref_;
-    uint32_t head_ = nil, tail_ = nil;
+    BpfLru lru_;
 };
+
+// htab_map_alloc(): a per-CPU LRU gives each CPU the same share, so max_entries is rounded up to
+// a multiple of the CPUs (down when that overflows), as the map then reports it.
+MapDef lru_map_def(MapDef def, uint32_t ncpus) {
+    if (def.map_flags & BPF_F_NO_COMMON_LRU) {
+        const uint64_t up = (uint64_t{def.max_entries} + ncpus - 1) / ncpus * ncpus;
+        def.max_entries =
+            up <= UINT32_MAX ? static_cast<uint32_t>(up) : def.max_entries / ncpus * ncpus;
+    }
+    return def;
+}
 
 } // namespace
 
 std::shared_ptr<Map> detail::make_lru_hash_map(const MapDef& def, uint32_t ncpus) {
-    return std::make_shared<LruHashMap>(def, ncpus);
+    return std::make_shared<LruHashMap>(lru_map_def(def, ncpus), ncpus);
 }
 
 } // namespace ebpf
