@@ -18,6 +18,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <unistd.h>
 
 namespace po = boost::program_options;
 
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
         vopts.log_level = only.empty() ? 0 : 2;
         vopts.strict_alignment = c.test_flags & 2;
         vopts.test_state_freq = c.test_flags & 8;
+        vopts.ncpus = static_cast<uint32_t>(sysconf(_SC_NPROCESSORS_CONF)); // the kernel's machine
         std::vector<const ebpf::Map*> raw;
         if (maps)
             for (auto& m : maps->maps)

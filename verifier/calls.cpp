@@ -120,7 +120,7 @@ bool arg_may_be_null(ArgType a) {
 // do_refine_retval_range: helpers that fill a buffer return at most its size, or an error.
 constexpr int64_t max_errno = 4095; // MAX_ERRNO
 
-void refine_retval_range(int32_t func_id, RegState& r0, uint64_t msize_max) {
+void refine_retval_range(int32_t func_id, RegState& r0, uint64_t msize_max, uint32_t ncpus) {
     using H = KernelHelper;
     switch (static_cast<H>(func_id)) {
     case H::get_stack:
@@ -132,6 +132,14 @@ void refine_retval_range(int32_t func_id, RegState& r0, uint64_t msize_max) {
         r0.s32_max = static_cast<int32_t>(msize_max);
         r0.smin = -max_errno;
         r0.s32_min = -max_errno;
+        bounds_sync(r0);
+        break;
+    case H::get_smp_processor_id:
+        if (!ncpus) break;
+        r0.umin = r0.u32_min = 0;
+        r0.smin = r0.s32_min = 0;
+        r0.umax = r0.u32_max = ncpus - 1;
+        r0.smax = r0.s32_max = static_cast<int32_t>(ncpus - 1);
         bounds_sync(r0);
         break;
     default: break;
@@ -411,7 +419,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     switch (fn->ret) {
     case RetType::integer:
         mark_unknown(r0);
-        refine_retval_range(func_id, r0, msize_max);
+        refine_retval_range(func_id, r0, msize_max, opts_.ncpus);
         break;
     case RetType::void_: mark_not_init(r0); break;
     case RetType::ptr_to_map_value_or_null:

@@ -19,6 +19,7 @@ struct VerifierOptions {
     bool dag_mode = false;         // refuse every back-edge, as kernels before 5.3 did
     bool strict_alignment = false; // BPF_F_STRICT_ALIGNMENT
     bool test_state_freq = false;  // BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point
+    uint32_t ncpus = 0;            // the CPUs runs may be on (nr_cpu_ids); 0: not known
     int log_level = 0;             // 0: error and statistics only; 1: per-insn; 2: with states
     // lddw with src BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_IDX refers to maps[imm]; the
     // _VALUE forms to maps[imm] with the value offset in the second slot's imm.

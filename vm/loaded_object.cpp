@@ -36,6 +36,7 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
     VerifierOptions vopts;
     vopts.prog_type = lp.type;
     vopts.log_level = options.log_level;
+    vopts.ncpus = options.ncpus;
     vopts.maps.assign(maps.begin(), maps.end());
     lp.verdict = verify(lp.insns, vopts);
     // A refusal at an instruction the loader poisoned says why it was poisoned.
@@ -69,6 +70,7 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf,
     if (!spec) return spec.error();
     LoadedObject obj;
     obj.vm_ = &vm;
+    obj.ncpus_ = options.ncpus;
     obj.map_specs_ = std::move(spec->maps);
     for (const auto& ms : obj.map_specs_) {
         auto map = create_spec_map(ms, options.ncpus);
@@ -125,6 +127,7 @@ Result<LoadedObject> LoadedObject::from_insns(std::vector<Insn> insns, const std
                                               const Vm& vm, const ObjectOptions& options) {
     LoadedObject obj;
     obj.vm_ = &vm;
+    obj.ncpus_ = options.ncpus;
     if (options.maps_created)
         if (auto err = options.maps_created(obj)) return *err;
     LoadedProgram lp;
@@ -153,6 +156,11 @@ Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
     if (!prog.program)
         return Error{
             "program '" + prog.name + "' was refused by the verifier: " + prog.verdict.error, {}};
+    // Per-CPU maps hold ncpus values, and the verifier bounds bpf_get_smp_processor_id() by it.
+    if (options.cpu >= ncpus_)
+        return Error{"CPU " + std::to_string(options.cpu) + " is not one of the object's " +
+                         std::to_string(ncpus_) + " CPUs",
+                     {}};
     RunState state;
     state.host = options.host;
     state.cpu = options.cpu;

@@ -27,10 +27,10 @@ namespace ebpf {
 class LoadedObject;
 
 struct ObjectOptions {
-    uint32_t ncpus = 1;            // per-CPU map slots
-    bool verify = true;            // false: run unverified programs in checked mode only
-    int log_level = 0;             // the verifier's
-    std::optional<ProgType> type;  // for programs whose section names no known type
+    uint32_t ncpus = 1;           // per-CPU map slots
+    bool verify = true;           // false: run unverified programs in checked mode only
+    int log_level = 0;            // the verifier's
+    std::optional<ProgType> type; // for programs whose section names no known type
     LoadOptions load; // CO-RE target BTF, kconfig values, host defaults (vm/loader/object.hpp)
     // Called once the maps exist, before any program is verified: where a host sets global data
     // the verifier reads as constants (.rodata), as a libbpf skeleton does before load.
@@ -41,13 +41,13 @@ struct LoadedProgram {
     std::string name;
     std::string section;
     ProgType type = ProgType::unspec;
-    std::vector<Insn> insns;          // as linked by the loader (before rewriting)
-    VerifierResult verdict;           // the verifier's verdict, log and statistics
-    std::optional<Program> program;   // absent when the verifier refused it
+    std::vector<Insn> insns;        // as linked by the loader (before rewriting)
+    VerifierResult verdict;         // the verifier's verdict, log and statistics
+    std::optional<Program> program; // absent when the verifier refused it
     std::vector<FuncInfo> func_info;
     std::vector<LineInfo> line_info;
     std::vector<PoisonedInsn> poisoned; // instructions the loader made invalid calls, and why
-    bool verified = false;            // false: only checked-mode runs are allowed
+    bool verified = false;              // false: only checked-mode runs are allowed
 };
 
 struct RunOptions {
@@ -56,7 +56,7 @@ struct RunOptions {
     uint64_t insn_budget = 10'000'000;
     void* host = nullptr;
     std::vector<std::string>* trace_pipe = nullptr; // receives the bpf_trace_printk lines
-    const TaskIdentity* task = nullptr;              // the current task helpers report
+    const TaskIdentity* task = nullptr;             // the current task helpers report
     // Receives where the run's last bpf_redirect or bpf_redirect_map sent the packet.
     RedirectInfo* redirect = nullptr;
     // Runs a verified program in fast mode instead of the interpreter when set: the JIT's
@@ -66,8 +66,8 @@ struct RunOptions {
 
 class LoadedObject {
   public:
-    static Result<LoadedObject> open(std::span<const uint8_t> elf, const std::string& object_name, const Vm& vm,
-                                     const ObjectOptions& options = {});
+    static Result<LoadedObject> open(std::span<const uint8_t> elf, const std::string& object_name,
+                                     const Vm& vm, const ObjectOptions& options = {});
     // One program from raw instructions (no maps, no BTF), of options.type, named `name`.
     static Result<LoadedObject> from_insns(std::vector<Insn> insns, const std::string& name,
                                            const Vm& vm, const ObjectOptions& options);
@@ -82,12 +82,14 @@ class LoadedObject {
 
     // Runs a program on a context built by make_test_run_context. Unverified programs run in
     // checked mode whatever options.mode says.
-    Result<RunResult> run(const LoadedProgram& prog, RunContext& ctx, const RunOptions& options) const;
+    Result<RunResult> run(const LoadedProgram& prog, RunContext& ctx,
+                          const RunOptions& options) const;
 
   private:
     std::vector<MapSpec> map_specs_;
     std::vector<std::shared_ptr<Map>> maps_;
     std::vector<Map*> map_ptrs_;
+    uint32_t ncpus_ = 1;                 // the CPUs a run may say it is on
     std::deque<LoadedProgram> programs_; // stable addresses: prog arrays point at them
     const Vm* vm_ = nullptr;
 };

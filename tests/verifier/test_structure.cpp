@@ -108,3 +108,28 @@ TEST_CASE("bpf_loop callbacks are verified in their own frame and must return 0 
     CHECK(r.error ==
           "At callback return the register R0 has smin=7 smax=7 should have been in [0, 1]");
 }
+
+TEST_CASE("bpf_get_smp_processor_id() is below the CPU count the verifier is given") {
+    // The CPU number indexes two 8-byte stack slots.
+    auto insns = assemble(R"(
+        r1 = 0
+        *(u64 *)(r10 -16) = r1
+        *(u64 *)(r10 -8) = r1
+        call bpf_get_smp_processor_id#8
+        r0 <<= 3
+        r1 = r10
+        r1 += -16
+        r1 += r0
+        r0 = *(u64 *)(r1 +0)
+        exit
+    )");
+    REQUIRE(insns.ok());
+    VerifierOptions opts;
+    opts.prog_type = ProgType::xdp;
+    opts.ncpus = 2;
+    CHECK(verify(*insns, opts).accepted);
+    opts.ncpus = 3;
+    CHECK_FALSE(verify(*insns, opts).accepted);
+    opts.ncpus = 0; // not known: any u32
+    CHECK_FALSE(verify(*insns, opts).accepted);
+}
