@@ -382,8 +382,15 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
             return reject(-EINVAL_, "cannot pass map_type %u into func %s#%d",
                           static_cast<uint32_t>(def.type), name.c_str(), func_id);
     }
-    if (func_id == static_cast<int32_t>(KernelHelper::tail_call))
+    if (func_id == static_cast<int32_t>(KernelHelper::tail_call)) {
+        // record_func_key: a constant index in the array is precise (the kernel's JIT may turn
+        // the call into a direct jump to that slot).
+        const RegState& index = regs[3];
+        if (map_reg && index.is_const() &&
+            index.var_off.value < reg_map_def(*map_reg).max_entries)
+            mark_chain_precision(3);
         if (int err = check_resource_leak(true, "tail_call")) return err;
+    }
     if (callback >= 0)
         if (int err =
                 push_callback_call(func_id, insn_idx, static_cast<uint32_t>(callback), map_reg))

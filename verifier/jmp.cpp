@@ -107,12 +107,43 @@ bool reg_not_null(const RegState& r) {
     case RegType::ptr_to_map_value:
     case RegType::ptr_to_map_key:
     case RegType::ptr_to_sock_common:
-    case RegType::ptr_to_mem: return true;
+    case RegType::ptr_to_mem:
+    case RegType::const_ptr_to_map: return true; // as Linux 6.18 (checked; ctx and fp are not)
     default: return false;
     }
 }
 
+// A packet pointer already known past pkt_end against pkt_end (the kernel's
+// is_pkt_ptr_branch_taken).
+int is_pkt_ptr_branch_taken(const RegState& dst, const RegState& src, uint8_t op) {
+    const RegState* pkt;
+    if (src.type == RegType::ptr_to_packet_end) {
+        pkt = &dst;
+    } else if (dst.type == RegType::ptr_to_packet_end) {
+        pkt = &src;
+        op = flip_opcode(op);
+    } else {
+        return -1;
+    }
+    if (pkt->range >= 0) return -1;
+    switch (op) {
+    case BPF_JLE:
+    case BPF_JGT:
+        if (pkt->range == beyond_pkt_end) return op == BPF_JGT;
+        return -1;
+    case BPF_JLT:
+    case BPF_JGE:
+        if (pkt->range == beyond_pkt_end || pkt->range == at_pkt_end) return op == BPF_JGE;
+        return -1;
+    default: return -1;
+    }
+}
+
 int is_branch_taken(const RegState& r1, const RegState& r2, uint8_t op, bool jmp32) {
+    const auto any_pkt = [](const RegState& r) {
+        return r.is_packet() || r.type == RegType::ptr_to_packet_end;
+    };
+    if (any_pkt(r1) && any_pkt(r2) && !jmp32) return is_pkt_ptr_branch_taken(r1, r2, op);
     if (r1.is_pointer() || r2.is_pointer()) {
         const RegState* ptr = &r1;
         const RegState* val = &r2;
@@ -290,6 +321,14 @@ bool is_init_pkt_pointer(const RegState& r) {
 }
 
 // Comparisons of packet pointers against the packet end prove a range on one side.
+// The packet pointer compared with pkt_end is past it (range_open: by a byte at least), so that
+// a later comparison of the two is known (the kernel's mark_pkt_end).
+void mark_pkt_end(VerifierState& st, uint32_t regno, bool range_open) {
+    RegState& reg = st.cur().regs[regno];
+    if (reg.type != RegType::ptr_to_packet) return; // packet meta: not done, as in the kernel
+    reg.range = range_open ? beyond_pkt_end : at_pkt_end;
+}
+
 bool try_match_pkt_pointers(const Insn& insn, const RegState& dst, const RegState& src,
                             VerifierState& fall, VerifierState& taken) {
     if (bpf_srcbit(insn.opcode) != BPF_X || bpf_class(insn.opcode) == BPF_JMP32) return false;
@@ -300,30 +339,38 @@ bool try_match_pkt_pointers(const Insn& insn, const RegState& dst, const RegStat
         (dst.type == RegType::ptr_to_packet_end && src.type == RegType::ptr_to_packet) ||
         (is_init_pkt_pointer(dst) && src.type == RegType::ptr_to_packet_meta);
     if (!dst_pkt && !src_pkt) return false;
+    // Where the packet pointer is proven in bounds, and where it is past the end instead.
+    const RegState& pkt = dst_pkt ? dst : src;
+    const uint32_t pkt_regno = dst_pkt ? insn.dst : insn.src;
+    const auto good_and_past = [&](VerifierState& good, bool range_right, VerifierState& past,
+                                   bool range_open) {
+        find_good_pkt_pointers(good, pkt, range_right);
+        mark_pkt_end(past, pkt_regno, range_open);
+    };
     switch (bpf_op(insn.opcode)) {
-    case BPF_JGT:
+    case BPF_JGT: // pkt > end, or end > pkt
         if (dst_pkt)
-            find_good_pkt_pointers(fall, dst, false);
+            good_and_past(fall, false, taken, true);
         else
-            find_good_pkt_pointers(taken, src, true);
+            good_and_past(taken, true, fall, false);
         return true;
-    case BPF_JLT:
+    case BPF_JLT: // pkt < end, or end < pkt
         if (dst_pkt)
-            find_good_pkt_pointers(taken, dst, true);
+            good_and_past(taken, true, fall, false);
         else
-            find_good_pkt_pointers(fall, src, false);
+            good_and_past(fall, false, taken, true);
         return true;
-    case BPF_JGE:
+    case BPF_JGE: // pkt >= end, or end >= pkt
         if (dst_pkt)
-            find_good_pkt_pointers(fall, dst, true);
+            good_and_past(fall, true, taken, false);
         else
-            find_good_pkt_pointers(taken, src, false);
+            good_and_past(taken, false, fall, true);
         return true;
-    case BPF_JLE:
+    case BPF_JLE: // pkt <= end, or end <= pkt
         if (dst_pkt)
-            find_good_pkt_pointers(taken, dst, false);
+            good_and_past(taken, false, fall, true);
         else
-            find_good_pkt_pointers(fall, src, true);
+            good_and_past(fall, true, taken, false);
         return true;
     default: return false;
     }

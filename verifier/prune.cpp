@@ -60,7 +60,9 @@ bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, bool exact) {
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);
     case RegType::ptr_to_packet:
     case RegType::ptr_to_packet_meta:
-        if (old.range > cur.range) return false;
+        // A pkt_end marker is a fact of its own: it must be the same.
+        if ((old.range < 0 || cur.range < 0) ? old.range != cur.range : old.range > cur.range)
+            return false;
         if (old.off != cur.off) return false;
         if (!ids.check(old.id, cur.id)) return false;
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);

@@ -42,9 +42,9 @@ inline constexpr uint32_t PTR_MAYBE_NULL = 1u << 0, MEM_RDONLY = 1u << 1, MEM_RI
 struct RegState {
     RegType type = RegType::not_init;
     uint32_t flags = 0;
-    int32_t off = 0;          // fixed offset of a pointer
-    int32_t range = 0;        // packet pointers: bytes proven readable past off
-    uint32_t mem_size = 0;    // ptr_to_mem: size of the region
+    int32_t off = 0;       // fixed offset of a pointer
+    int32_t range = 0;     // packet pointers: bytes proven readable past off, or a pkt_end marker
+    uint32_t mem_size = 0; // ptr_to_mem: size of the region
     const Map* map = nullptr; // const_ptr_to_map and ptr_to_map_value/key
     bool inner_map = false;   // map is a map-in-map and this is its inner map template
     uint32_t frameno = 0;     // ptr_to_stack: the frame it points into
@@ -69,6 +69,10 @@ struct RegState {
         return type == RegType::ptr_to_packet || type == RegType::ptr_to_packet_meta;
     }
 };
+
+// Packet pointer ranges that say where it stands against pkt_end instead (the kernel's
+// BEYOND_PKT_END and AT_PKT_END): no byte is readable, and comparisons with pkt_end are known.
+inline constexpr int32_t beyond_pkt_end = -2, at_pkt_end = -1;
 
 // The definition of the map a register points to (the inner template for inner_map).
 const MapDef& reg_map_def(const RegState& reg);

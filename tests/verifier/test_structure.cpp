@@ -133,3 +133,22 @@ TEST_CASE("bpf_get_smp_processor_id() is below the CPU count the verifier is giv
     opts.ncpus = 0; // not known: any u32
     CHECK_FALSE(verify(*insns, opts).accepted);
 }
+
+TEST_CASE("a packet pointer found past pkt_end decides a later comparison with it") {
+    // After "end >= pkt + 8" fails, pkt + 8 is beyond pkt_end: "pkt + 8 > end" is always taken,
+    // so the out-of-range load after it is dead (Linux 6.18 accepts this, 10 insns processed).
+    const auto r = verify_text(R"(
+        r2 = *(u32 *)(r1 +0)
+        r3 = *(u32 *)(r1 +4)
+        r0 = r2
+        r0 += 8
+        if r3 >= r0 goto pc+2
+        if r0 > r3 goto pc+1
+        r0 = *(u8 *)(r2 +100)
+        r0 = 0
+        exit
+    )",
+                               ProgType::xdp);
+    CHECK(r.accepted);
+    CHECK(r.insns_processed == 10);
+}
