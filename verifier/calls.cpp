@@ -238,6 +238,32 @@ int Env::check_stack_range(uint32_t regno, int off, int access_size, bool zero_s
     return 0;
 }
 
+// get_constant_map_key: the key of an array map lookup, where the stack holds it as a known
+// constant (zeroed bytes, or a spilled constant of the key's size); -1 otherwise. The slot is
+// then precise: the lookup's result depends on it.
+int64_t Env::constant_map_key(const RegState& key, const MapDef& def) {
+    if (!opts_.privileged || key.type != RegType::ptr_to_stack || !tnum_is_const(key.var_off) ||
+        (def.type != MapType::array && def.type != MapType::percpu_array))
+        return -1;
+    const int64_t slot =
+        -(static_cast<int64_t>(key.off) + static_cast<int64_t>(key.var_off.value)) - 1;
+    if (slot < 0 || static_cast<size_t>(slot / 8) >= cur_.frames[key.frameno]->stack.size())
+        return -1;
+    const StackSlot& s = cur_.frames[key.frameno]->stack[static_cast<size_t>(slot / 8)];
+    const auto run_of = [&](SlotType t) {
+        uint32_t n = 0;
+        for (int64_t i = slot % 8; i >= 0 && s.slot_type[static_cast<size_t>(i)] == t; --i)
+            ++n;
+        return n;
+    };
+    if (run_of(SlotType::zero) >= def.key_size) return 0;
+    if (s.slot_type[7] != SlotType::spill || s.spilled_ptr.type != RegType::scalar ||
+        run_of(SlotType::spill) != def.key_size || !tnum_is_const(s.spilled_ptr.var_off))
+        return -1;
+    mark_stack_slot_precision(key.frameno, static_cast<uint32_t>(slot / 8));
+    return static_cast<int64_t>(s.spilled_ptr.var_off.value);
+}
+
 int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     const int32_t func_id = insn.imm;
     const std::string name = kernel_helper_name(func_id);
@@ -253,8 +279,8 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
     const RegState* map_reg = nullptr; // the const_map_ptr argument
     RegState map_arg;
     uint32_t alloc_size = 0;
-    uint64_t msize_max =
-        0; // the largest size a size argument allows (the kernel's msize_max_value)
+    uint64_t msize_max = 0;     // the largest size a size argument allows (msize_max_value)
+    int64_t const_map_key = -1; // an array map's key known on the stack (const_map_key)
     uint32_t release_ref = 0;
     uint32_t arg_ref = 0; // the reference an argument holds, for casts
     int callback = -1;    // the callback's first instruction (bpf_loop, for_each_map_elem)
@@ -313,6 +339,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
             if (int err =
                     check_helper_mem_access(regno, reg_map_def(*map_reg).key_size, false, false))
                 return err;
+            const_map_key = constant_map_key(reg, reg_map_def(*map_reg));
             break;
         case ArgType::ptr_to_map_value:
         case ArgType::ptr_to_map_value_uninit:
@@ -386,8 +413,7 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
         // record_func_key: a constant index in the array is precise (the kernel's JIT may turn
         // the call into a direct jump to that slot).
         const RegState& index = regs[3];
-        if (map_reg && index.is_const() &&
-            index.var_off.value < reg_map_def(*map_reg).max_entries)
+        if (map_reg && index.is_const() && index.var_off.value < reg_map_def(*map_reg).max_entries)
             mark_chain_precision(3);
         if (int err = check_resource_leak(true, "tail_call")) return err;
     }
@@ -433,9 +459,13 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
         mark_unknown(r0);
         mark_known_zero(r0);
         r0.type = RegType::ptr_to_map_value;
-        r0.flags = PTR_MAYBE_NULL;
         r0.map = map_reg ? map_reg->map : nullptr;
         r0.inner_map = map_reg && map_reg->inner_map;
+        // A lookup in an array at a constant key within it cannot fail.
+        if (func_id == static_cast<int32_t>(KernelHelper::map_lookup_elem) && const_map_key >= 0 &&
+            const_map_key < reg_map_def(*map_reg).max_entries)
+            break;
+        r0.flags = PTR_MAYBE_NULL;
         r0.id = ++id_gen_;
         break;
     case RetType::ptr_to_ringbuf_mem_or_null:

@@ -109,6 +109,7 @@ class Env {
     int check_func_call(const Insn& insn, uint32_t& insn_idx);
     int process_spin_lock(uint32_t regno, bool is_lock);
     int check_reg_const_str(uint32_t regno);
+    int64_t constant_map_key(const RegState& key, const MapDef& def);
     int push_callback_call(int32_t func_id, uint32_t insn_idx, uint32_t target,
                            const RegState* map_reg);
 
@@ -116,6 +117,7 @@ class Env {
     // Marks what the current value of regno (a scalar) came from precise in the checkpoints of
     // this path.
     int mark_chain_precision(uint32_t regno);
+    void mark_stack_slot_precision(uint32_t frameno, uint32_t spi);
     // A path pruned by node relies on node's precise scalars: marks their sources on this path.
     void propagate_precision(const StateNode& node);
     void backtrack(struct Backtrack& bt, bool skip_first);

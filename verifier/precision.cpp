@@ -197,6 +197,13 @@ int Env::mark_chain_precision(uint32_t regno) {
     return 0;
 }
 
+void Env::mark_stack_slot_precision(uint32_t frameno, uint32_t spi) {
+    if (!opts_.privileged) return;
+    Backtrack bt;
+    bt.slots[frameno] |= 1ULL << spi;
+    backtrack(bt, true);
+}
+
 void Env::propagate_precision(const StateNode& node) {
     if (!opts_.privileged) return;
     Backtrack bt;

@@ -1,5 +1,6 @@
 // The verifier's structural rules, each from a program written as text, with the kernel's
 // message and the instruction it names.
+#include "maps/map.hpp"
 #include "verifier/verifier.hpp"
 #include "vm/isa/assembler.hpp"
 
@@ -151,4 +152,33 @@ TEST_CASE("a packet pointer found past pkt_end decides a later comparison with i
                                ProgType::xdp);
     CHECK(r.accepted);
     CHECK(r.insns_processed == 10);
+}
+
+TEST_CASE("an array lookup at a constant key within the array cannot return null") {
+    // As Linux 6.18: with key 1 of a 2-entry array the result is used without a null check;
+    // key 2 is past the end, and the unchecked use is refused.
+    MapDef def;
+    def.type = MapType::array;
+    def.key_size = 4;
+    def.value_size = 8;
+    def.max_entries = 2;
+    auto array = create_map(def);
+    REQUIRE(array.ok());
+    for (int key : {1, 2}) {
+        auto insns = assemble("*(u32 *)(r10 -8) = " + std::to_string(key) + R"(
+            r2 = r10
+            r2 += -8
+            r1 = map[idx:0]
+            call bpf_map_lookup_elem#1
+            r0 = *(u64 *)(r0 +0)
+            exit
+        )");
+        REQUIRE(insns.ok());
+        VerifierOptions opts;
+        opts.prog_type = ProgType::xdp;
+        opts.maps = {array->get()};
+        const auto r = verify(*insns, opts);
+        INFO("key " << key << ": " << r.error);
+        CHECK(r.accepted == (key == 1));
+    }
 }
