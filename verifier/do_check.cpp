@@ -54,18 +54,9 @@ bool Env::pop_branch(uint32_t& insn_idx, uint32_t& prev_insn_idx) {
 }
 
 void Env::update_branch_counts(std::shared_ptr<StateNode> node) {
-    while (node) {
-        if (--node->branches) break;
-        // Finished: it may prune from now on.
-        auto& active = active_[node->insn_idx];
-        for (size_t k = active.size(); k-- > 0;) {
-            if (active[k] != node) continue;
-            done_[node->insn_idx].push_back(std::move(active[k]));
-            active.erase(active.begin() + static_cast<std::ptrdiff_t>(k));
-            break;
-        }
+    // A checkpoint with no path left to explore is finished: it may prune from now on.
+    while (node && --node->branches == 0)
         node = node->state.parent;
-    }
 }
 
 int Env::check_ld_imm(const Insn& insn, uint32_t idx) {

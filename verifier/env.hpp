@@ -147,9 +147,9 @@ class Env {
     // history grows, where a checkpoint is always taken.
     std::vector<bool> prune_point_, jmp_point_, force_checkpoint_;
     std::vector<InsnAux> aux_;
-    // Checkpoints per instruction: those whose paths are still being explored (loops may come
-    // back to them) and those finished (they prune).
-    std::vector<std::vector<std::shared_ptr<StateNode>>> active_, done_;
+    // Checkpoints per instruction in the order they were made: those whose paths are still being
+    // explored (branches > 0: loops may come back to them) and those finished (they prune).
+    std::vector<std::vector<std::shared_ptr<StateNode>>> states_;
     uint64_t jmps_processed_ = 0, prev_jmps_processed_ = 0, prev_insn_processed_ = 0;
     uint32_t id_gen_ = 0;
     std::vector<PendingBranch> branches_;

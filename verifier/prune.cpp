@@ -191,46 +191,45 @@ int Env::is_state_visited(uint32_t insn_idx) {
         const uint32_t n = force_checkpoint_[insn_idx] && node.branches > 0 ? 64 : 3;
         return add_new_state && ++node.miss_cnt > node.hit_cnt * n + n;
     };
-    // States still on the current path, newest first.
-    auto& active = active_[insn_idx];
+    // The states at this instruction, newest first (as the kernel's explored list): those still
+    // being explored (loops may come back to them) and those finished, which prune.
+    auto& states = states_[insn_idx];
     const Insn& here = insns_[insn_idx];
     const bool calls_callback = here.opcode == (BPF_JMP | BPF_CALL) && here.src == 0 &&
                                 (here.imm == 181 || here.imm == 164);
-    for (size_t k = active.size(); k-- > 0;) {
-        StateNode& node = *active[k];
-        if (calls_callback) {
-            // Coming back to a state already being explored at a call that runs a callback:
-            // the iterations converged, nothing new can happen (the kernel's calls_callback
-            // rule). That state's precision marks are not final: scalars are compared whole,
-            // and the checkpoints of this path may now lack marks.
-            if (states_equal(node, cur_, insn_idx, true)) {
+    for (size_t k = states.size(); k-- > 0;) {
+        StateNode& node = *states[k];
+        if (node.branches == 0) {
+            if (states_equal(node, cur_, insn_idx, false)) {
                 node.hit_cnt++;
                 propagate_precision(node);
-                for (StateNode* n = cur_.parent.get(); n; n = n->state.parent.get())
-                    n->exact = true;
                 return 1;
             }
-        } else if (states_identical(node.state, cur_, insn_idx)) {
-            // Back to a state of its own, unchanged: a loop that never ends.
-            verbose("infinite loop detected at insn %u\n", insn_idx);
-            verbose("cur state:%s\n", state_str(cur_).c_str());
-            return reject(-EINVAL_, "old state:%s", state_str(node.state).c_str());
+        } else {
+            if (calls_callback) {
+                // Coming back to a state still being explored at a call that runs a callback:
+                // the iterations converged, nothing new can happen (the kernel's
+                // calls_callback rule). That state's precision marks are not final: scalars
+                // are compared whole, and the checkpoints of this path may now lack marks.
+                if (states_equal(node, cur_, insn_idx, true)) {
+                    node.hit_cnt++;
+                    propagate_precision(node);
+                    for (StateNode* n = cur_.parent.get(); n; n = n->state.parent.get())
+                        n->exact = true;
+                    return 1;
+                }
+            } else if (states_identical(node.state, cur_, insn_idx)) {
+                // Back to a state of its own, unchanged: a loop that never ends.
+                verbose("infinite loop detected at insn %u\n", insn_idx);
+                verbose("cur state:%s\n", state_str(cur_).c_str());
+                return reject(-EINVAL_, "old state:%s", state_str(node.state).c_str());
+            }
+            // Loop iterations differ; checkpointing every one would not help pruning.
+            if (!force_new_state && jmps_processed_ - prev_jmps_processed_ < 20 &&
+                insn_processed_ - prev_insn_processed_ < 100)
+                add_new_state = false;
         }
-        // Loop iterations differ; checkpointing every one would not help pruning.
-        if (!force_new_state && jmps_processed_ - prev_jmps_processed_ < 20 &&
-            insn_processed_ - prev_insn_processed_ < 100)
-            add_new_state = false;
-        if (missed(node)) active.erase(active.begin() + static_cast<std::ptrdiff_t>(k));
-    }
-    auto& done = done_[insn_idx];
-    for (size_t k = done.size(); k-- > 0;) {
-        StateNode& node = *done[k];
-        if (states_equal(node, cur_, insn_idx, false)) {
-            node.hit_cnt++;
-            propagate_precision(node);
-            return 1;
-        }
-        if (missed(node)) done.erase(done.begin() + static_cast<std::ptrdiff_t>(k));
+        if (missed(node)) states.erase(states.begin() + static_cast<std::ptrdiff_t>(k));
     }
     if (!add_new_state) return 0;
     prev_jmps_processed_ = jmps_processed_;
@@ -245,11 +244,11 @@ int Env::is_state_visited(uint32_t insn_idx) {
     node->written = cur_.written;
     cur_.written.reset();
     cur_.parent = node;
-    active.push_back(node);
+    states.push_back(node);
     ++total_states_;
     peak_states_ = total_states_; // explored states are kept until the end
-    max_states_per_insn_ = std::max<uint32_t>(max_states_per_insn_,
-                                              static_cast<uint32_t>(active.size() + done.size()));
+    max_states_per_insn_ =
+        std::max<uint32_t>(max_states_per_insn_, static_cast<uint32_t>(states.size()));
     return 0;
 }
 

@@ -7,8 +7,7 @@ namespace ebpf::verifier {
 
 Env::Env(Insns insns, const VerifierOptions& options) : insns_(insns), opts_(options) {
     aux_.resize(insns.size());
-    active_.resize(insns.size());
-    done_.resize(insns.size());
+    states_.resize(insns.size());
     prune_point_.assign(insns.size(), false);
     jmp_point_.assign(insns.size(), false);
     force_checkpoint_.assign(insns.size(), false);
