@@ -62,10 +62,10 @@ UseDef use_def(const Insn& insn) {
     case BPF_LD:
         if (insn.opcode == BPF_LDDW) {
             u.def |= bit(insn.dst & 0xf);
-        } else { // LD_ABS / LD_IND read the context in R6 and clobber the caller-saved registers
-            u.use |= bit(6);
-            if (bpf_mode(insn.opcode) == BPF_IND) u.use |= bit(insn.src & 0xf);
-            u.def |= caller_saved;
+        } else {
+            // LD_ABS / LD_IND: the kernel takes every register as read and none as written
+            // (they may end the program), and pruning depends on it.
+            u.use = 0x7ff;
         }
         break;
     case BPF_JMP:

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <unistd.h>
 
@@ -101,6 +102,14 @@ std::unique_ptr<KernelObject> KernelObject::load(const std::string& path, std::s
         *error = "bpf_object__open_file: " + libbpf_log;
         return nullptr;
     }
+    // The verifier's statistics for each program (log level 4: BPF_LOG_STATS).
+    bpf_program* p;
+    bpf_object__for_each_program(p, ko->obj_) {
+        std::string& log = ko->stats_[bpf_program__name(p)];
+        log.assign(4096, '\0');
+        bpf_program__set_log_level(p, 4);
+        bpf_program__set_log_buf(p, log.data(), log.size());
+    }
     if (bpf_object__load(ko->obj_) != 0) {
         *error = "bpf_object__load: " + libbpf_log;
         return nullptr;
@@ -111,6 +120,16 @@ std::unique_ptr<KernelObject> KernelObject::load(const std::string& path, std::s
     }
     if (!ko->open_consumers(error)) return nullptr;
     return ko;
+}
+
+std::optional<uint64_t> KernelObject::insns_processed(const std::string& program) const {
+    const auto it = stats_.find(program);
+    if (it == stats_.end()) return std::nullopt;
+    unsigned long long n = 0;
+    const size_t at = it->second.find("processed ");
+    if (at == std::string::npos || std::sscanf(it->second.c_str() + at, "processed %llu", &n) != 1)
+        return std::nullopt;
+    return n;
 }
 
 bool KernelObject::open_consumers(std::string* error) {

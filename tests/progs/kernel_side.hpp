@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 struct bpf_object;
@@ -36,6 +37,9 @@ class KernelObject {
 
     std::map<std::string, Dump> dump();
 
+    // How many instructions the kernel's verifier processed for the program.
+    std::optional<uint64_t> insns_processed(const std::string& program) const;
+
   private:
     KernelObject() = default;
     bool open_consumers(std::string* error);
@@ -44,6 +48,7 @@ class KernelObject {
     std::map<std::string, std::unique_ptr<MapView>> maps_;
     std::vector<ring_buffer*> rings_;
     std::vector<perf_buffer*> perfs_;
+    std::map<std::string, std::string> stats_; // the verifier's statistics, by program
 };
 
 // Whether this process may load programs into the kernel (root: CAP_BPF, CAP_PERFMON,

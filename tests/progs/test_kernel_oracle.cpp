@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -158,7 +159,7 @@ void check_cases(const std::function<bool(ProgType)>& selected) {
             if (!listed) unlisted << "\n  " << entry_line(d);
         }
         for (const auto& k : known.entries) {
-            if (k.program != c.program) continue;
+            if (k.program != c.program || k.aspect == "processed") continue;
             if (std::none_of(diffs.begin(), diffs.end(),
                              [&](const Difference& d) { return k.matches(d); })) {
                 stale << "\n  line " << k.line << ": " << k.program << " | " << k.input << " | "
@@ -207,3 +208,42 @@ TEST_CASE("kprobe, tracepoint and perf_event programs load in the kernel and giv
 }
 
 #endif
+
+TEST_CASE("the verifier processes as many instructions as the kernel's for every program",
+          "[progs][kernel]") {
+    std::string why;
+    if (!kernel_available(&why)) {
+        WARN(why << "; the kernel oracle is skipped");
+        return;
+    }
+    const KnownDifferences known = read_known_differences(EBPF_PROGS_KNOWN_DIFFERENCES);
+    const auto listed = [&](const std::string& program) {
+        return std::any_of(known.entries.begin(), known.entries.end(), [&](const auto& k) {
+            return k.program == program && k.aspect == "processed";
+        });
+    };
+    const auto ncpus = static_cast<uint32_t>(libbpf_num_possible_cpus());
+    size_t compared = 0;
+    std::set<std::string> differing;
+    for (const Case& c : all_cases()) {
+        const std::string path = progs_dir + "/" + c.object;
+        std::string error;
+        auto kernel = KernelObject::load(path, &error);
+        auto vm = VmObject::open(path, ncpus, VmObject::Engine::interpreter, &error);
+        if (!kernel || !vm) continue; // the cases above report it
+        const auto theirs = kernel->insns_processed(c.program);
+        REQUIRE(theirs.has_value());
+        const uint64_t ours = vm->insns_processed(c.program).value_or(0);
+        ++compared;
+        if (ours == *theirs) continue;
+        differing.insert(c.program);
+        INFO(c.program << ": the kernel processed " << *theirs << ", this verifier " << ours);
+        CHECK(listed(c.program));
+    }
+    for (const auto& k : known.entries) {
+        if (k.aspect != "processed") continue;
+        INFO("line " << k.line << ": " << k.program << " now processes as the kernel: remove it");
+        CHECK(differing.count(k.program) == 1);
+    }
+    CHECK(compared > 25);
+}

@@ -172,6 +172,12 @@ Outcome VmObject::run(const std::string& program, const Input& input, uint32_t c
     return out;
 }
 
+std::optional<uint64_t> VmObject::insns_processed(const std::string& program) const {
+    const ebpf::LoadedProgram* p = obj_->program(program);
+    if (!p) return std::nullopt;
+    return p->verdict.insns_processed;
+}
+
 std::map<std::string, Dump> VmObject::dump() {
     std::map<std::string, Dump> dumps;
     for (auto& [name, view] : maps_)

@@ -30,6 +30,9 @@ class VmObject {
 
     std::map<std::string, Dump> dump();
 
+    // How many instructions this VM's verifier processed for the program.
+    std::optional<uint64_t> insns_processed(const std::string& program) const;
+
   private:
     VmObject() = default;
 
