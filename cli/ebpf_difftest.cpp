@@ -22,6 +22,59 @@
 
 namespace po = boost::program_options;
 
+// --unpriv: the verifier with the unprivileged rules against the live kernel's, for the program
+// types an unprivileged user may load.
+int score_unprivileged(std::vector<ebpf::cli::KernelCase>& cases, const std::string& only,
+                       bool quiet) {
+#ifdef EBPF_KERNEL_ORACLE
+    size_t scored = 0, verdict_agree = 0, rejects = 0, message_agree = 0;
+    for (auto& c : cases) {
+        if (!only.empty() && c.id != only) continue;
+        if (!c.in_scope || !c.prog_type ||
+            (c.prog_type_name != "socket_filter" && c.prog_type_name != "cgroup_skb"))
+            continue;
+        auto maps = ebpf::cli::create_case_maps(c, 1);
+        if (!maps) continue;
+        auto k = ebpf::cli::run_in_kernel(c, true);
+        if (!k && k.error().message.find("not permitted") != std::string::npos) {
+            std::cerr << "ebpf-difftest: " << k.error().to_string() << "\n";
+            return 1;
+        }
+        if (!k) continue; // a map the kernel side does not make
+        ebpf::VerifierOptions vopts;
+        vopts.prog_type = *c.prog_type;
+        vopts.privileged = false;
+        vopts.log_level = only.empty() ? 0 : 2;
+        vopts.strict_alignment = c.test_flags & 2;
+        vopts.test_state_freq = c.test_flags & 8;
+        vopts.ncpus = static_cast<uint32_t>(sysconf(_SC_NPROCESSORS_CONF));
+        for (auto& m : maps->maps)
+            vopts.maps.push_back(m.get());
+        const auto result = ebpf::verify(c.insns, vopts);
+        if (!only.empty()) std::cout << result.log;
+        ++scored;
+        const std::string ours = result.accepted ? "accept" : "reject";
+        if (ours == k->verdict) ++verdict_agree;
+        if (k->verdict == "reject") {
+            ++rejects;
+            if (!result.accepted && result.error == k->message) ++message_agree;
+        }
+        if (!quiet && (ours != k->verdict || (!result.accepted && result.error != k->message)))
+            std::cout << c.id << ": kernel " << k->verdict
+                      << (k->message.empty() ? "" : " '" + k->message + "'") << ", ours " << ours
+                      << (result.accepted ? "" : " '" + result.error + "'") << "\n";
+    }
+    std::printf("unprivileged cases scored: %zu\nverdict agreement: %zu/%zu\nrejections with the "
+                "kernel's message: %zu/%zu\n",
+                scored, verdict_agree, scored, message_agree, rejects);
+    return 0;
+#else
+    (void)cases, (void)only, (void)quiet;
+    std::cerr << "ebpf-difftest: this build has no kernel oracle (libbpf, Linux)\n";
+    return 1;
+#endif
+}
+
 int main(int argc, char** argv) {
     std::string cases_path, report_path, only, engine;
     po::options_description opts("Usage: ebpf-difftest --cases FILE.jsonl [options]\n\nOptions");
@@ -34,6 +87,9 @@ int main(int argc, char** argv) {
         "interp|jit: what runs the accepted cases")(
         "kernel",
         "also load and run each case in the live kernel (Linux, root) and report it beside")(
+        "unpriv", "score the unprivileged verifier instead, against the live kernel loading the "
+                  "socket filter and cgroup_skb cases as nobody (needs "
+                  "kernel.unprivileged_bpf_disabled=0)")(
         "quiet,q", "print the summary only, not each disagreement");
     po::variables_map args;
     try {
@@ -54,6 +110,7 @@ int main(int argc, char** argv) {
     const auto case_engine =
         engine == "jit" ? ebpf::cli::CaseEngine::jit : ebpf::cli::CaseEngine::interp;
     auto cases = ebpf::cli::load_kernel_cases(cases_path);
+    if (cases && args.count("unpriv")) return score_unprivileged(*cases, only, args.count("quiet"));
     if (!cases) {
         std::cerr << "ebpf-difftest: " << cases.error().to_string() << "\n";
         return 3;

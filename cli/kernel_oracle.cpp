@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <regex>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -70,9 +71,67 @@ Result<Fd> create_kernel_map(const std::string& kind) {
                  {}};
 }
 
+// BPF_PROG_LOAD with the statistics log; a refused program is loaded again for its error lines.
+struct Load {
+    int prog = -1;
+    int error = 0; // errno
+    std::string log;
+};
+Load load_program(bpf_prog_type type, const std::vector<Insn>& insns, uint32_t flags) {
+    Load l;
+    for (const uint32_t level : {4u, 1u | 4u}) {
+        std::string log(1 << 20, '\0');
+        bpf_prog_load_opts opts{};
+        opts.sz = sizeof opts;
+        opts.log_buf = log.data();
+        opts.log_size = static_cast<uint32_t>(log.size());
+        opts.log_level = level;
+        opts.prog_flags = flags;
+        l.prog =
+            bpf_prog_load(type, nullptr, "GPL", reinterpret_cast<const bpf_insn*>(insns.data()),
+                          insns.size(), &opts);
+        l.error = errno;
+        log.resize(std::strlen(log.c_str()));
+        l.log = log;
+        if (l.prog >= 0 || l.error == EPERM) break;
+    }
+    return l;
+}
+
+// load_program in a child process that has dropped to nobody; the outcome comes back on a pipe
+// (the program itself, loaded there, is not needed here).
+Load load_unprivileged(bpf_prog_type type, const std::vector<Insn>& insns, uint32_t flags) {
+    int fds[2];
+    if (pipe(fds) != 0) return Load{-1, errno, "pipe failed"};
+    const pid_t child = fork();
+    if (child == 0) {
+        ::close(fds[0]);
+        Load l{-1, EPERM, "could not drop privileges"};
+        if (setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0)
+            l = load_program(type, insns, flags);
+        const int head[2] = {l.prog >= 0 ? 1 : 0, l.error};
+        if (write(fds[1], head, sizeof head) == sizeof head)
+            (void)!write(fds[1], l.log.data(), l.log.size());
+        _exit(0);
+    }
+    ::close(fds[1]);
+    Load l;
+    int head[2] = {0, EIO};
+    if (read(fds[0], head, sizeof head) == sizeof head) {
+        char buf[4096];
+        for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+            l.log.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fds[0]);
+    waitpid(child, nullptr, 0);
+    l.prog = head[0] ? 0 : -1; // 0: accepted (no fd in this process)
+    l.error = head[1];
+    return l;
+}
+
 } // namespace
 
-Result<KernelOutcome> run_in_kernel(const KernelCase& c) {
+Result<KernelOutcome> run_in_kernel(const KernelCase& c, bool unprivileged) {
     const auto type = kernel_prog_type(c.prog_type_name);
     if (!type)
         return Error{"program type " + c.prog_type_name + " is not loaded in the kernel here", {}};
@@ -88,38 +147,24 @@ Result<KernelOutcome> run_in_kernel(const KernelCase& c) {
         }
         maps.push_back(std::move(*fd));
     }
-    std::string log(1 << 20, '\0');
-    bpf_prog_load_opts opts{};
-    opts.sz = sizeof opts;
-    opts.log_buf = log.data();
-    opts.log_size = static_cast<uint32_t>(log.size());
-    opts.log_level = 4;
-    if (c.test_flags & 2) opts.prog_flags |= BPF_F_STRICT_ALIGNMENT;
-    if (c.test_flags & 8) opts.prog_flags |= BPF_F_TEST_STATE_FREQ;
-    const int prog =
-        bpf_prog_load(*type, nullptr, "GPL", reinterpret_cast<const bpf_insn*>(insns.data()),
-                      insns.size(), &opts);
-    const int load_errno = errno;
-    if (prog < 0 && load_errno == EPERM) return Error{"bpf() is not permitted (run as root)", {}};
-    log.resize(std::strlen(log.c_str()));
-    if (prog < 0) {
-        opts.log_level = 1 | 4; // the error lines and the statistics
-        opts.log_size = static_cast<uint32_t>((1 << 20));
-        std::string full(1 << 20, '\0');
-        opts.log_buf = full.data();
-        bpf_prog_load(*type, nullptr, "GPL", reinterpret_cast<const bpf_insn*>(insns.data()),
-                      insns.size(), &opts);
-        full.resize(std::strlen(full.c_str()));
-        log = full;
-    }
+    uint32_t flags = 0;
+    if (c.test_flags & 2) flags |= BPF_F_STRICT_ALIGNMENT;
+    if (c.test_flags & 8) flags |= BPF_F_TEST_STATE_FREQ;
+    const Load l =
+        unprivileged ? load_unprivileged(*type, insns, flags) : load_program(*type, insns, flags);
+    if (l.prog < 0 && l.error == EPERM && l.log.empty())
+        return Error{unprivileged ? "unprivileged bpf() is not permitted "
+                                    "(kernel.unprivileged_bpf_disabled must be 0)"
+                                  : "bpf() is not permitted (run as root)",
+                     {}};
     KernelOutcome out;
-    out.verdict = prog >= 0 ? "accept" : "reject";
-    if (prog < 0) out.message = kernel_error_line(log);
+    out.verdict = l.prog >= 0 ? "accept" : "reject";
+    if (l.prog < 0) out.message = kernel_error_line(l.log);
     std::smatch m;
-    if (std::regex_search(log, m, std::regex(R"(processed (\d+) insns)")))
+    if (std::regex_search(l.log, m, std::regex(R"(processed (\d+) insns)")))
         out.insns_processed = std::stoull(m[1]);
-    if (prog >= 0) {
-        Fd p(prog);
+    if (l.prog >= 0 && !unprivileged) {
+        Fd p(l.prog);
         std::vector<uint8_t> data = c.data;
         bpf_test_run_opts run{};
         run.sz = sizeof run;

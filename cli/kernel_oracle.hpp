@@ -18,6 +18,8 @@ struct KernelOutcome {
 };
 
 // Error when the kernel cannot be asked (no bpf() permission, a map kind it needs BTF for, ...).
-Result<KernelOutcome> run_in_kernel(const KernelCase& c);
+// unprivileged: the program is loaded by a child process running as nobody (the maps are still
+// made as root), and not run; the kernel must allow it (kernel.unprivileged_bpf_disabled = 0).
+Result<KernelOutcome> run_in_kernel(const KernelCase& c, bool unprivileged = false);
 
 } // namespace ebpf::cli

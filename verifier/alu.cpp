@@ -235,6 +235,7 @@ int Env::adjust_ptr_min_max_vals(const Insn& insn, RegState& dst, const RegState
     dst = p;
     if (!sane(o, p) || !sane(p, p)) return -EACCES_;
     mark_32_unbounded(dst);
+    if (int err = sanitize_ptr_alu(insn, p, o, dst_was_scalar, false)) return err;
 
     switch (opcode) {
     case BPF_ADD: {
@@ -300,7 +301,8 @@ int Env::adjust_ptr_min_max_vals(const Insn& insn, RegState& dst, const RegState
     }
     if (!sane(dst, p)) return -EACCES_;
     bounds_sync(dst);
-    return 0;
+    if (int err = sanitize_check_bounds(insn, dst)) return err;
+    return sanitize_ptr_alu(insn, dst, o, dst_was_scalar, true);
 }
 
 } // namespace ebpf::verifier

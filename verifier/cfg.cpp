@@ -117,8 +117,11 @@ int Env::resolve_pseudo_ldimm64() {
             case BPF_PSEUDO_MAP_IDX:
             case BPF_PSEUDO_MAP_VALUE:
             case BPF_PSEUDO_MAP_IDX_VALUE: {
+                // Unprivileged, Linux 6.18 takes a direct map value address as the map's own
+                // address (and so refuses an offset into it).
                 const bool value =
-                    insn.src == BPF_PSEUDO_MAP_VALUE || insn.src == BPF_PSEUDO_MAP_IDX_VALUE;
+                    (insn.src == BPF_PSEUDO_MAP_VALUE || insn.src == BPF_PSEUDO_MAP_IDX_VALUE) &&
+                    opts_.privileged;
                 if (!value && next.imm != 0)
                     return reject(-EINVAL_, "unrecognized bpf_ld_imm64 insn");
                 if (insn.imm < 0 || static_cast<size_t>(insn.imm) >= opts_.maps.size() ||

@@ -76,18 +76,23 @@ int Env::check_ld_imm(const Insn& insn, uint32_t idx) {
         dst.type = RegType::ptr_to_func;
         dst.subprog = idx + insn.imm + 1;
         return 0;
+    case BPF_PSEUDO_MAP_VALUE:
+    case BPF_PSEUDO_MAP_IDX_VALUE:
+        if (opts_.privileged) {
+            mark_known_zero(dst);
+            dst.type = RegType::ptr_to_map_value;
+            dst.map = opts_.maps[insn.imm];
+            dst.off = next.imm;
+            return 0;
+        }
+        [[fallthrough]]; // unprivileged: the map itself (see resolve_pseudo_ldimm64)
     case BPF_PSEUDO_MAP_FD:
     case BPF_PSEUDO_MAP_IDX:
         mark_known_zero(dst);
         dst.type = RegType::const_ptr_to_map;
         dst.map = opts_.maps[insn.imm];
         return 0;
-    default: // the direct value forms, checked in resolve_pseudo_ldimm64
-        mark_known_zero(dst);
-        dst.type = RegType::ptr_to_map_value;
-        dst.map = opts_.maps[insn.imm];
-        dst.off = next.imm;
-        return 0;
+    default: return reject(-EINVAL_, "unrecognized bpf_ld_imm64 insn");
     }
 }
 

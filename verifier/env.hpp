@@ -92,6 +92,11 @@ class Env {
     int adjust_ptr_min_max_vals(const Insn& insn, RegState& dst, const RegState& ptr,
                                 const RegState& off);
 
+    // --- sanitize.cpp: unprivileged pointer arithmetic ---
+    int sanitize_ptr_alu(const Insn& insn, const RegState& ptr, const RegState& off,
+                         bool off_is_dst, bool commit);
+    int sanitize_check_bounds(const Insn& insn, const RegState& dst);
+
     // --- ctx.cpp: the program type's context and packet rules ---
     int check_ctx_access(int off, int size, bool write, bool sign_ext, RegType& loaded,
                          uint32_t& loaded_flags);

@@ -11,18 +11,6 @@ namespace {
 
 constexpr int64_t max_var_off = 1LL << 29;
 
-// tnum_strn, as the kernel prints a tnum in messages: a known value as a number.
-std::string tnum_str(Tnum t) {
-    char buf[48];
-    if (tnum_is_const(t)) {
-        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.value));
-        return buf;
-    }
-    std::snprintf(buf, sizeof buf, "(0x%llx; 0x%llx)", static_cast<unsigned long long>(t.value),
-                  static_cast<unsigned long long>(t.mask));
-    return buf;
-}
-
 bool register_is_null(const RegState& r) {
     return r.type == RegType::scalar && tnum_equals_const(r.var_off, 0);
 }
@@ -60,6 +48,27 @@ bool sock_access_ok(RegType type, int off, int size) {
         return size == 4;
     case RegType::ptr_to_xdp_sock: return off == 0 && size == 4; // queue_id
     default: return false;
+    }
+}
+
+// The kernel struct behind a map of this type (its map_btf_id), as messages name it.
+const char* map_struct_name(MapType type) {
+    switch (type) {
+    case MapType::hash:
+    case MapType::percpu_hash:
+    case MapType::lru_hash:
+    case MapType::lru_percpu_hash:
+    case MapType::hash_of_maps: return "bpf_htab";
+    case MapType::lpm_trie: return "lpm_trie";
+    case MapType::queue:
+    case MapType::stack: return "bpf_queue_stack";
+    case MapType::ringbuf: return "bpf_ringbuf_map";
+    case MapType::devmap:
+    case MapType::devmap_hash: return "bpf_dtab";
+    case MapType::cpumap: return "bpf_cpu_map";
+    case MapType::xskmap: return "xsk_map";
+    case MapType::stack_trace: return "bpf_stack_map";
+    default: return "bpf_array"; // the array kinds
     }
 }
 
@@ -163,6 +172,19 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
         if ((err = check_mem_region_access(regno, off, size, reg.mem_size))) return err;
         if (value_regno >= 0 && !write) mark_unknown(regs[value_regno]);
         break;
+    case RegType::const_ptr_to_map: {
+        // check_ptr_to_map_access. The kernel then reads the map's struct through BTF, which
+        // this VM does not model: such reads are refused below like other unknown memory.
+        const char* name = map_struct_name(reg_map_def(reg).type);
+        if (!opts_.privileged)
+            return reject(-EPERM_,
+                          "'struct %s' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN",
+                          name);
+        if (off < 0)
+            return reject(-EACCES_, "R%u is %s invalid negative access: off=%d", regno, name, off);
+        if (write) return reject(-EACCES_, "only read from %s is supported", name);
+        return reject(-EACCES_, "R%u invalid mem access '%s'", regno, reg_type_str(reg).c_str());
+    }
     case RegType::ptr_to_ctx: {
         if (leaks) return reject(-EACCES_, "R%d leaks addr into ctx", value_regno);
         if ((err = check_ptr_off_reg(reg, regno))) return err;

@@ -1,6 +1,7 @@
 #include "verifier/tnum.hpp"
 
 #include <bit>
+#include <cstdio>
 
 namespace ebpf::verifier {
 
@@ -100,6 +101,17 @@ Tnum tnum_cast(Tnum a, uint8_t size) {
     if (size >= 8) return a;
     const uint64_t keep = (1ULL << (size * 8)) - 1;
     return {a.value & keep, a.mask & keep};
+}
+
+std::string tnum_str(Tnum t) {
+    char buf[48];
+    if (tnum_is_const(t)) {
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.value));
+        return buf;
+    }
+    std::snprintf(buf, sizeof buf, "(0x%llx; 0x%llx)", static_cast<unsigned long long>(t.value),
+                  static_cast<unsigned long long>(t.mask));
+    return buf;
 }
 
 } // namespace ebpf::verifier

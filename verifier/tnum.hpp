@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace ebpf::verifier {
 
@@ -68,5 +69,8 @@ inline Tnum tnum_const_subreg(Tnum a, uint32_t value) {
 inline bool tnum_subreg_is_const(Tnum a) {
     return tnum_subreg(a).mask == 0;
 }
+
+// tnum_strn, as the kernel prints a tnum in messages: a known value as a number.
+std::string tnum_str(Tnum t);
 
 } // namespace ebpf::verifier

@@ -182,3 +182,24 @@ TEST_CASE("an array lookup at a constant key within the array cannot return null
         CHECK(r.accepted == (key == 1));
     }
 }
+
+TEST_CASE("unprivileged pointer arithmetic follows the kernel's Spectre v1 rules") {
+    const auto unprivileged = [](const char* text) {
+        auto insns = assemble(text);
+        REQUIRE(insns.ok());
+        VerifierOptions opts;
+        opts.prog_type = ProgType::socket_filter;
+        opts.privileged = false;
+        return verify(*insns, opts);
+    };
+    // A stack pointer must stay inside the stack, even where nothing is accessed.
+    auto r = unprivileged("r1 = r10\nr1 += 8\nr0 = 0\nexit");
+    CHECK(r.error == "R1 stack pointer arithmetic goes out of range, prohibited for !root; off=8");
+    // Only stack and map value pointers can be masked against a register offset.
+    r = unprivileged("r2 = 1\nr1 += r2\nr0 = 0\nexit");
+    CHECK(r.error == "R1 has pointer with unsupported alu operation, pointer arithmetic with it "
+                     "prohibited for !root");
+    // Privileged, both are fine.
+    for (const char* text : {"r1 = r10\nr1 += 8\nr0 = 0\nexit", "r2 = 1\nr1 += r2\nr0 = 0\nexit"})
+        CHECK(verify_text(text).accepted);
+}
