@@ -235,7 +235,9 @@ int Env::adjust_ptr_min_max_vals(const Insn& insn, RegState& dst, const RegState
     dst = p;
     if (!sane(o, p) || !sane(p, p)) return -EACCES_;
     mark_32_unbounded(dst);
-    if (int err = sanitize_ptr_alu(insn, p, o, dst_was_scalar, false)) return err;
+    SanitizeInfo sanitize;
+    if (int err = sanitize_ptr_alu(insn, cur_insn_, p, o, dst_was_scalar, sanitize, false))
+        return err;
 
     switch (opcode) {
     case BPF_ADD: {
@@ -302,7 +304,7 @@ int Env::adjust_ptr_min_max_vals(const Insn& insn, RegState& dst, const RegState
     if (!sane(dst, p)) return -EACCES_;
     bounds_sync(dst);
     if (int err = sanitize_check_bounds(insn, dst)) return err;
-    return sanitize_ptr_alu(insn, dst, o, dst_was_scalar, true);
+    return sanitize_ptr_alu(insn, cur_insn_, dst, o, dst_was_scalar, sanitize, true);
 }
 
 } // namespace ebpf::verifier

@@ -93,8 +93,12 @@ class Env {
                                 const RegState& off);
 
     // --- sanitize.cpp: unprivileged pointer arithmetic ---
-    int sanitize_ptr_alu(const Insn& insn, const RegState& ptr, const RegState& off,
-                         bool off_is_dst, bool commit);
+    struct SanitizeInfo {
+        bool mask_to_left = false;
+        uint32_t alu_state = 0, alu_limit = 0;
+    };
+    int sanitize_ptr_alu(const Insn& insn, uint32_t insn_idx, const RegState& ptr,
+                         const RegState& off, bool off_is_dst, SanitizeInfo& info, bool commit);
     int sanitize_check_bounds(const Insn& insn, const RegState& dst);
 
     // --- ctx.cpp: the program type's context and packet rules ---
@@ -163,6 +167,9 @@ class Env {
     uint32_t total_states_ = 0, peak_states_ = 0, max_states_per_insn_ = 0;
     uint32_t cur_insn_ = 0; // for messages
     uint32_t max_ctx_offset_ = 0;
+    // Unprivileged pointer arithmetic with unknown offsets was seen: pruning compares scalars
+    // exactly (the kernel's explore_alu_limits).
+    bool explore_alu_limits_ = false;
 };
 
 inline constexpr int EINVAL_ = 22, EACCES_ = 13, E2BIG_ = 7, EFAULT_ = 14, EPERM_ = 1, EBADF_ = 9;

@@ -46,15 +46,26 @@ bool regs_identical(const RegState& a, const RegState& b) {
            a.u32_max == b.u32_max;
 }
 
-// exact: compare every scalar's bounds, not only those of precise ones.
-bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, bool exact) {
+// How scalars are compared: only precise ones by their bounds (not_exact), all by their bounds
+// (range_within), or all for equality (strict: the kernel's explore_alu_limits).
+enum class Exactness { not_exact, range_within, strict };
+
+bool scalars_identical(const RegState& a, const RegState& b) {
+    return a.var_off == b.var_off && a.smin == b.smin && a.smax == b.smax && a.umin == b.umin &&
+           a.umax == b.umax && a.s32_min == b.s32_min && a.s32_max == b.s32_max &&
+           a.u32_min == b.u32_min && a.u32_max == b.u32_max;
+}
+
+bool regsafe(const RegState& old, const RegState& cur, IdMap& ids, Exactness exact) {
     if (old.type == RegType::not_init) return true; // the explored path never read it
     if (cur.type == RegType::not_init) return false;
     if (old.type != cur.type || old.flags != cur.flags) return false;
     switch (old.type) {
     case RegType::scalar:
+        if (exact == Exactness::strict)
+            return scalars_identical(old, cur) && ids.check_scalar(old.id, cur.id);
         // Nothing the old paths decided depended on its value.
-        if (!old.precise && !exact) return true;
+        if (!old.precise && exact == Exactness::not_exact) return true;
         // Copies linked by an id share what branches learn; the old path may have relied on it.
         if (!ids.check_scalar(old.id, cur.id)) return false;
         return range_within(old, cur) && tnum_in(old.var_off, cur.var_off);
@@ -96,7 +107,7 @@ const RegState* scalar_in_slot(const StackSlot& s, bool privileged) {
 }
 
 bool stacksafe(const FuncState& old, const FuncState& cur, IdMap& ids, bool privileged,
-               const SlotSet& read, bool exact) {
+               const SlotSet& read, Exactness exact) {
     for (size_t i = 0; i < old.stack.size(); ++i) {
         if (!read[slot_key(old.frameno, i)]) continue; // no path from the old state read it
         const StackSlot& o = old.stack[i];
@@ -153,7 +164,9 @@ bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t
                        bool exact) const {
     const VerifierState& old = node.state;
     // Unprivileged, every scalar is precise (the kernel's !bpf_capable).
-    exact = exact || node.exact || !opts_.privileged;
+    const Exactness e = explore_alu_limits_                        ? Exactness::strict
+                        : exact || node.exact || !opts_.privileged ? Exactness::range_within
+                                                                   : Exactness::not_exact;
     if (old.curframe != cur.curframe || old.active_spin_lock_id != cur.active_spin_lock_id ||
         old.active_spin_lock_map != cur.active_spin_lock_map)
         return false;
@@ -171,8 +184,8 @@ bool Env::states_equal(const StateNode& node, const VerifierState& cur, uint32_t
             f == old.curframe ? insn_idx : static_cast<uint32_t>(old.frames[f + 1]->callsite) + 1;
         const uint16_t live = at < live_in_.size() ? live_in_[at] : 0x7ff;
         for (int r = 0; r < MAX_BPF_REG; ++r)
-            if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids, exact)) return false;
-        if (!stacksafe(o, c, ids, opts_.privileged, node.read, exact)) return false;
+            if ((live >> r & 1) && !regsafe(o.regs[r], c.regs[r], ids, e)) return false;
+        if (!stacksafe(o, c, ids, opts_.privileged, node.read, e)) return false;
     }
     return true;
 }

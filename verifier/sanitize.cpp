@@ -7,11 +7,15 @@
 namespace ebpf::verifier {
 namespace {
 
-enum class Reason { none, bounds, type, limit };
+enum class Reason { none, bounds, type, limit, paths };
 
-// retrieve_ptr_limit: how far the pointer may move in the masked direction.
-Reason ptr_limit_ok(const RegState& ptr, bool mask_to_left) {
-    uint32_t max = 0, limit = 0;
+// The kernel's BPF_ALU_* masking state bits.
+constexpr uint32_t alu_sanitize_src = 1u << 0, alu_sanitize_dst = 1u << 1, alu_neg_value = 1u << 2,
+                   alu_immediate = 1u << 4;
+
+// retrieve_ptr_limit: how far the pointer may move in the masked direction (limit), or why not.
+Reason ptr_limit(const RegState& ptr, bool mask_to_left, uint32_t& limit) {
+    uint32_t max = 0;
     switch (ptr.type) {
     case RegType::ptr_to_stack:
         // Offset 0 is past the stack but a fine start leftwards (it is the frame pointer).
@@ -30,8 +34,8 @@ Reason ptr_limit_ok(const RegState& ptr, bool mask_to_left) {
 
 } // namespace
 
-int Env::sanitize_ptr_alu(const Insn& insn, const RegState& ptr, const RegState& off,
-                          bool off_is_dst, bool commit) {
+int Env::sanitize_ptr_alu(const Insn& insn, uint32_t insn_idx, const RegState& ptr,
+                          const RegState& off, bool off_is_dst, SanitizeInfo& info, bool commit) {
     const uint8_t opcode = bpf_op(insn.opcode);
     // Constant offsets need no masking (can_skip_alu_sanitation).
     if (opts_.privileged || (opcode != BPF_ADD && opcode != BPF_SUB) ||
@@ -39,12 +43,33 @@ int Env::sanitize_ptr_alu(const Insn& insn, const RegState& ptr, const RegState&
         return 0;
     const bool off_is_neg = off.smin < 0;
     Reason reason = Reason::none;
-    if (!commit && !tnum_is_const(off.var_off) && (off.smin < 0) != (off.smax < 0))
-        reason = Reason::bounds;
-    const bool mask_to_left =
-        (opcode == BPF_ADD && off_is_neg) || (opcode == BPF_SUB && !off_is_neg);
-    if (reason == Reason::none) reason = ptr_limit_ok(ptr, mask_to_left);
+    if (!commit) {
+        if (!tnum_is_const(off.var_off) && (off.smin < 0) != (off.smax < 0))
+            reason = Reason::bounds;
+        info.mask_to_left = (opcode == BPF_ADD && off_is_neg) || (opcode == BPF_SUB && !off_is_neg);
+    }
+    uint32_t limit = 0;
+    if (reason == Reason::none) reason = ptr_limit(ptr, info.mask_to_left, limit);
+    if (reason == Reason::none && !commit) {
+        // The first look: how the operation would be masked, before the pointer moves.
+        info.alu_state = (off_is_neg ? alu_neg_value : 0) |
+                         (tnum_is_const(off.var_off) ? alu_immediate : 0) |
+                         (off_is_dst ? alu_sanitize_dst : alu_sanitize_src);
+        info.alu_limit = limit;
+        // Unknown offsets: pruning compares scalars exactly, to find other paths' masking.
+        if (!tnum_is_const(off.var_off)) explore_alu_limits_ = true;
+    } else if (reason == Reason::none) {
+        // After it: the window narrowed to the move, which every path here must agree on.
+        const uint32_t window =
+            info.alu_limit > limit ? info.alu_limit - limit : limit - info.alu_limit;
+        InsnAux& aux = aux_[insn_idx];
+        if (aux.alu_state && (aux.alu_state != info.alu_state || aux.alu_limit != window))
+            reason = Reason::paths;
+        aux.alu_state = info.alu_state;
+        aux.alu_limit = window;
+    }
     const char* const err = "pointer arithmetic with it prohibited for !root";
+    const char* const op = opcode == BPF_ADD ? "add" : "sub";
     const uint32_t ptr_regno = off_is_dst ? insn.src : insn.dst;
     const uint32_t off_regno = off_is_dst ? insn.dst : insn.src;
     switch (reason) {
@@ -56,8 +81,10 @@ int Env::sanitize_ptr_alu(const Insn& insn, const RegState& ptr, const RegState&
         return reject(-EACCES_, "R%u has pointer with unsupported alu operation, %s", ptr_regno,
                       err);
     case Reason::limit:
-        return reject(-EACCES_, "R%u tried to %s beyond pointer bounds, %s", insn.dst,
-                      opcode == BPF_ADD ? "add" : "sub", err);
+        return reject(-EACCES_, "R%u tried to %s beyond pointer bounds, %s", insn.dst, op, err);
+    case Reason::paths:
+        return reject(-EACCES_, "R%u tried to %s from different maps, paths or scalars, %s",
+                      insn.dst, op, err);
     }
     return 0;
 }

@@ -30,6 +30,9 @@ struct VerifierOptions {
 struct InsnAux {
     bool seen = false;
     verifier::RegType ptr_type = verifier::RegType::not_init; // memory accesses: what was accessed
+    // Unprivileged pointer arithmetic: how the kernel would mask it (alu_state 0: not at all).
+    // Paths that reach the instruction must agree on it.
+    uint32_t alu_state = 0, alu_limit = 0;
 };
 
 struct VerifierResult {
