@@ -6,6 +6,7 @@
 namespace ebpf::herr {
 
 using namespace kerr;
-inline constexpr long efault = 14, enodev = 19, erange = 34, eafnosupport = 97;
+inline constexpr long efault = 14, enodev = 19, erange = 34, eproto = 71, eafnosupport = 97,
+                      ealready = 114;
 
 } // namespace ebpf::herr

@@ -26,6 +26,34 @@ HelperProto proto(R ret, std::initializer_list<A> args, bool gpl_only = false,
     return p;
 }
 
+// The packet helpers of net/core/filter.c that move or rewrite headers, read them, or redirect.
+void add_packet_protos(std::unordered_map<int32_t, HelperProto>& m) {
+    auto add = [&](H id, HelperProto p) { m[static_cast<int32_t>(id)] = p; };
+    add(H::skb_load_bytes_relative,
+        proto(R::integer,
+              {A::ptr_to_ctx, A::anything, A::ptr_to_uninit_mem, A::const_size, A::anything}));
+    add(H::skb_adjust_room,
+        proto(R::integer, {A::ptr_to_ctx, A::anything, A::anything, A::anything}));
+    add(H::skb_change_head, proto(R::integer, {A::ptr_to_ctx, A::anything, A::anything}));
+    add(H::csum_level, proto(R::integer, {A::ptr_to_ctx, A::anything}));
+    add(H::skb_ecn_set_ce, proto(R::integer, {A::ptr_to_ctx}));
+    add(H::skb_get_tunnel_key,
+        proto(R::integer, {A::ptr_to_ctx, A::ptr_to_uninit_mem, A::const_size, A::anything}));
+    add(H::skb_set_tunnel_key,
+        proto(R::integer, {A::ptr_to_ctx, A::ptr_to_mem, A::const_size, A::anything}));
+    add(H::redirect_neigh, proto(R::integer, {A::anything, A::ptr_to_mem_or_null,
+                                              A::const_size_or_zero, A::anything}));
+    add(H::redirect_peer, proto(R::integer, {A::anything, A::anything}));
+    add(H::xdp_get_buff_len, proto(R::integer, {A::ptr_to_ctx}));
+    add(H::xdp_load_bytes,
+        proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_uninit_mem, A::const_size}));
+    add(H::xdp_store_bytes,
+        proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_mem, A::const_size}));
+    // kprobe's bpf_get_func_ip, and the probe types' bpf_get_attach_cookie (bpf_trace.c)
+    add(H::get_func_ip, proto(R::integer, {A::ptr_to_ctx}));
+    add(H::get_attach_cookie, proto(R::integer, {A::ptr_to_ctx}));
+}
+
 // Socket lookups and casts (net/core/filter.c): references acquired, released and shared.
 void add_socket_protos(std::unordered_map<int32_t, HelperProto>& m) {
     auto add = [&](H id, HelperProto p, RefKind ref) {
@@ -159,6 +187,7 @@ const std::unordered_map<int32_t, HelperProto>& table() {
             proto(R::integer, {A::ptr_to_ctx, A::ptr_to_mem, A::const_size, A::anything}));
         add(H::get_stack, proto(R::integer, {A::ptr_to_ctx, A::ptr_to_uninit_mem,
                                              A::const_size_or_zero, A::anything}));
+        add_packet_protos(m);
         add_socket_protos(m);
         return m;
     }();

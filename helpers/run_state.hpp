@@ -45,10 +45,13 @@ struct TaskIdentity {
 
 // Where bpf_redirect or bpf_redirect_map sent the packet, as the kernel's bpf_redirect_info keeps
 // it for the driver: the host acts on it when the program returns XDP_REDIRECT or TC_ACT_REDIRECT.
+// bpf_redirect_neigh and bpf_redirect_peer set the kernel's internal flags BPF_F_NEIGH (1 << 1),
+// BPF_F_PEER (1 << 2) and, with a nexthop given, BPF_F_NEXTHOP (1 << 3).
 struct RedirectInfo {
     uint32_t ifindex = 0;     // tgt_index: the device, or the key in map
     uint64_t flags = 0;       // BPF_F_INGRESS, BPF_F_BROADCAST, ...
     const Map* map = nullptr; // bpf_redirect_map's map; null for bpf_redirect
+    uint8_t nh[20] = {};      // bpf_redirect_neigh's struct bpf_redir_neigh, with BPF_F_NEXTHOP
 };
 
 class RunState {
@@ -106,6 +109,11 @@ class RunState {
     std::span<const MemoryImage> user_memory;
     // Null: no current task (the kernel's helpers then answer -EINVAL).
     const TaskIdentity* task = nullptr;
+    // What a probe's attachment gives bpf_get_func_ip (the probed function's address; 0 where the
+    // kprobe is not at a function's entry) and bpf_get_attach_cookie (the cookie the attachment
+    // was made with; 0 for none, as in a kernel test run).
+    uint64_t func_ip = 0;
+    uint64_t attach_cookie = 0;
 
     // The sockets of the namespace the run is in, as bpf_sk_lookup_tcp and its kin search them
     // (helpers/sock.hpp); empty, as in a kernel test run with no matching socket, they find none.

@@ -435,6 +435,14 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
         }
     }
 
+    // check_get_func_ip: of the types whose helper set has it, only kprobe knows its function.
+    if (func_id == static_cast<int32_t>(KernelHelper::get_func_ip) &&
+        opts_.prog_type != ProgType::kprobe) {
+        constexpr int ENOTSUPP_ = 524;
+        return reject(-ENOTSUPP_, "func %s#%d not supported for program type %u", name.c_str(),
+                      func_id, static_cast<uint32_t>(opts_.prog_type));
+    }
+
     for (int r = 1; r <= 5; ++r)
         mark_not_init(regs[r]);
     if (changes_pkt_data(func_id)) {

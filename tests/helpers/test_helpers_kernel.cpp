@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <unistd.h>
 
 using namespace ebpf;
@@ -482,6 +483,153 @@ TEST_CASE("socket, vlan, hash, csum_update and fib helpers match the running ker
     INFO(report);
     CHECK(report.empty());
     SUCCEED("compared " << compared << " socket and skb header helper runs with the kernel");
+}
+
+// R0 = call(r1 = ctx, setup), then R0 folded with the packet's length, so that a call that moved
+// the packet shows it.
+std::string len_after(const std::string& call) {
+    return "r6 = r1\n" + call +
+           "\nr7 = *(u32 *)(r6 +0)\nr7 <<= 32\nr0 &= 0xffffffff\nr0 |= r7\n"
+           "exit\n";
+}
+
+TEST_CASE("header room, tunnel, csum level, ecn, redirect and xdp buffer helpers match the "
+          "running kernel",
+          "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    std::vector<Case> cases;
+    for (auto [len_diff, mode, flags] : {std::tuple{20, 1, 0x2ll},
+                                         {8, 0, 0ll},
+                                         {-8, 0, 0ll},
+                                         {-16, 0, 0ll},
+                                         {-14, 1, 0ll},
+                                         {-20, 1, 0x80ll},
+                                         {-20, 1, 0x100ll},
+                                         {-20, 1, 0x180ll},
+                                         {40, 1, 0x4ll},
+                                         {40, 1, 0x6ll},
+                                         {28, 1, 0x12ll},
+                                         {28, 1, 0x1all},
+                                         {34, 1, 0x4ll | 0x40 | (14ll << 56)},
+                                         {34, 1, 0x4ll | 0x40 | (13ll << 56)},
+                                         {8, 1, 0x2ll | (9ll << 56)},
+                                         {0xfff, 1, 0ll},
+                                         {0x1000, 1, 0ll},
+                                         {-0x1000, 1, 0ll},
+                                         {4, 2, 0ll},
+                                         {4, 1, 0x200ll},
+                                         {100, 1, 0x20ll},
+                                         {-36, 1, 0ll}}) {
+        cases.push_back({"skb_adjust_room " + std::to_string(len_diff) + " mode " +
+                             std::to_string(mode) + " flags " + std::to_string(flags),
+                         ProgType::sched_cls,
+                         len_after("r2 = " + std::to_string(len_diff) + "\nr3 = " +
+                                   std::to_string(mode) + "\nr4 = " + std::to_string(flags) +
+                                   " ll" + "\ncall bpf_skb_adjust_room#50")});
+    }
+    for (auto [room, flags] : {std::pair{14, 0}, {0, 0}, {64, 0}, {100, 0}, {4000, 0}, {1, 1}}) {
+        cases.push_back(
+            {"skb_change_head " + std::to_string(room) + " flags " + std::to_string(flags),
+             ProgType::sched_cls,
+             len_after("r2 = " + std::to_string(room) + "\nr3 = " + std::to_string(flags) +
+                       "\ncall bpf_skb_change_head#43")});
+    }
+    for (ProgType type : {ProgType::sched_cls, ProgType::socket_filter})
+        for (auto [off, len, start] : {std::tuple{0, 8, 0},
+                                       {6, 8, 0},
+                                       {0, 8, 1},
+                                       {42, 8, 0},
+                                       {28, 8, 1},
+                                       {29, 8, 1},
+                                       {0, 8, 2},
+                                       {0x10000, 8, 1}})
+            cases.push_back({"skb_load_bytes_relative " + std::to_string(off) + " start " +
+                                 std::to_string(start),
+                             type,
+                             "r2 = " + std::to_string(off) + "\nr3 = r10\nr3 += -8\nr4 = " +
+                                 std::to_string(len) + "\nr5 = " + std::to_string(start) +
+                                 "\ncall bpf_skb_load_bytes_relative#68\n"
+                                 "r1 = *(u64 *)(r10 -8)\nr0 += r1\nexit\n"});
+    for (const std::string levels :
+         {"0", "1 0", "1 1 1 1 1 0", "1 2 0", "1 1 2 0", "3 0", "4", "1 3 0"}) {
+        std::string p = "r6 = r1\n";
+        std::istringstream in(levels);
+        for (int level; in >> level;)
+            p += "r1 = r6\nr2 = " + std::to_string(level) + "\ncall bpf_csum_level#135\n";
+        cases.push_back({"csum_level " + levels, ProgType::sched_cls, p + "exit\n"});
+    }
+    // bpf_skb_ecn_set_ce on the frame with its TOS byte set first.
+    for (int tos : {0, 1, 2, 3, 0xfe})
+        cases.push_back({"skb_ecn_set_ce tos " + std::to_string(tos), ProgType::sched_cls,
+                         skb_call("*(u8 *)(r10 -8) = " + std::to_string(tos) +
+                                      "\nr1 = r6\nr2 = 15\nr3 = r10\nr3 += -8\nr4 = 1\nr5 = 0\n"
+                                      "call bpf_skb_store_bytes#9\n",
+                                  "call bpf_skb_ecn_set_ce#97")});
+    // get with no tunnel metadata, then set and get in the layouts and families given.
+    const std::string key = "r2 = r10\nr2 += -48\n";
+    const std::string zero_key = "*(u64 *)(r10 -48) = 0\n*(u64 *)(r10 -40) = 0\n"
+                                 "*(u64 *)(r10 -32) = 0\n*(u64 *)(r10 -24) = 0\n"
+                                 "*(u64 *)(r10 -16) = 0\n*(u32 *)(r10 -8) = 0\n";
+    for (auto [set_size, set_flags, get_size, get_flags] : {std::tuple{44, 0, 44, 0},
+                                                            {44, 0, 44, 16},
+                                                            {44, 1, 44, 1},
+                                                            {44, 1, 44, 0},
+                                                            {44, 14, 44, 16},
+                                                            {44, 0x20, 44, 0},
+                                                            {28, 0, 8, 0},
+                                                            {24, 0, 28, 0},
+                                                            {22, 0, 44, 0},
+                                                            {44, 1, 8, 1},
+                                                            {30, 0, 44, 0},
+                                                            {44, 0, 44, 2}}) {
+        cases.push_back(
+            {"tunnel key set " + std::to_string(set_size) + "/" + std::to_string(set_flags) +
+                 " get " + std::to_string(get_size) + "/" + std::to_string(get_flags),
+             ProgType::sched_cls,
+             "r6 = r1\n" + zero_key +
+                 "*(u32 *)(r10 -48) = 0x123456\n*(u32 *)(r10 -44) = 0x0a000063\n"
+                 "*(u16 *)(r10 -28) = 0x0710\n*(u32 *)(r10 -20) = 0x0a000001\n"
+                 "*(u32 *)(r10 -36) = 0x0a000064\nr1 = r6\n" +
+                 key +
+                 "r3 = 44\nr4 = 0\ncall bpf_skb_get_tunnel_key#20\nr8 = r0\n"
+                 "*(u32 *)(r10 -48) = 0x123456\n*(u32 *)(r10 -44) = 0x0a000063\n"
+                 "*(u16 *)(r10 -28) = 0x0710\nr1 = r6\n" +
+                 key + "r3 = " + std::to_string(set_size) + "\nr4 = " + std::to_string(set_flags) +
+                 "\ncall bpf_skb_set_tunnel_key#21\nr8 <<= 8\nr8 |= r0\n" + zero_key + "r1 = r6\n" +
+                 key + "r3 = " + std::to_string(get_size) + "\nr4 = " + std::to_string(get_flags) +
+                 "\ncall bpf_skb_get_tunnel_key#20\nr8 <<= 8\nr8 |= r0\n"
+                 "r0 = *(u64 *)(r10 -48)\nr0 += r8\nr1 = *(u64 *)(r10 -40)\nr0 ^= r1\n"
+                 "r1 = *(u64 *)(r10 -32)\nr0 += r1\nr1 = *(u64 *)(r10 -24)\nr0 ^= r1\n"
+                 "r1 = *(u64 *)(r10 -16)\nr0 += r1\nr1 = *(u32 *)(r10 -8)\nr0 ^= r1\n"
+                 "r1 = r0\nr1 >>= 32\nr0 ^= r1\nexit\n"});
+    }
+    cases.push_back({"redirect_peer", ProgType::sched_cls,
+                     "r1 = 3\nr2 = 0\ncall bpf_redirect_peer#155\nexit\n"});
+    cases.push_back({"redirect_peer flags", ProgType::sched_cls,
+                     "r1 = 3\nr2 = 1\ncall bpf_redirect_peer#155\nexit\n"});
+    for (auto [plen, flags] : {std::pair{0, 0}, {20, 0}, {24, 0}, {16, 0}, {0, 1}}) {
+        cases.push_back(
+            {"redirect_neigh plen " + std::to_string(plen) + " flags " + std::to_string(flags),
+             ProgType::sched_cls,
+             "*(u64 *)(r10 -24) = 2\n*(u64 *)(r10 -16) = 0\n*(u64 *)(r10 -8) = 0\nr1 = 3\n" +
+                 std::string(plen ? "r2 = r10\nr2 += -24\n" : "r2 = 0\n") +
+                 "r3 = " + std::to_string(plen) + "\nr4 = " + std::to_string(flags) +
+                 "\ncall bpf_redirect_neigh#152\nexit\n"});
+    }
+    cases.push_back({"xdp_get_buff_len", ProgType::xdp, "call bpf_xdp_get_buff_len#188\nexit\n"});
+    for (auto [off, len] : {std::pair{0, 8}, {42, 8}, {43, 8}, {0x10000, 8}, {0, 0x10000}}) {
+        if (len > 512) continue; // the stack holds the buffer
+        for (std::string call : {"bpf_xdp_load_bytes#189", "bpf_xdp_store_bytes#190"})
+            cases.push_back({call + " " + std::to_string(off), ProgType::xdp,
+                             "*(u64 *)(r10 -8) = 0x1234\nr2 = " + std::to_string(off) +
+                                 "\nr3 = r10\nr3 += -8\nr4 = " + std::to_string(len) + "\ncall " +
+                                 call + "\nr1 = *(u64 *)(r10 -8)\nr0 += r1\nexit\n"});
+    }
+    size_t compared = 0;
+    const std::string report = compare(cases, compared);
+    INFO(report);
+    CHECK(report.empty());
+    SUCCEED("compared " << compared << " header room, tunnel and xdp buffer helper runs");
 }
 
 #endif

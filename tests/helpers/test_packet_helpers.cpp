@@ -292,3 +292,53 @@ TEST_CASE("perf_event_output appends packet bytes for skb and xdp contexts", "[h
     CHECK(h->fn(0, u(map.get()), BPF_F_CURRENT_CPU, u(&meta), 4, &plain) == 0);
     CHECK(h->fn(0, u(map.get()), 1, u(&meta), 4, &plain) == neg(herr::e2big));
 }
+
+TEST_CASE("skb_get_tunnel_key reads the tunnel metadata the host gave the packet",
+          "[helpers][skb]") {
+    Skb t;
+    uint32_t key[11];
+    std::memset(key, 0xaa, sizeof key);
+    CHECK(progtypes::skb_get_tunnel_key(t.r1(), u(key), sizeof key, 0, 0, &t.state) ==
+          neg(herr::einval));
+    CHECK(std::all_of(key, key + 11, [](uint32_t w) { return w == 0; }));
+    // Received on a collect_md IPv6 tunnel: the remote end is the source.
+    TunnelInfo& info = t.skb().tunnel;
+    info.present = true;
+    info.ipv6 = true;
+    info.tun_id = 0x1122334455;
+    info.src[15] = 1;
+    info.dst[15] = 2;
+    info.ttl = 9;
+    info.label = 0xabcde;
+    info.flags = 1 << 2; // TUNNEL_KEY
+    CHECK(progtypes::skb_get_tunnel_key(t.r1(), u(key), sizeof key, 0, 0, &t.state) ==
+          neg(herr::eproto));
+    const uint64_t ipv6_flags = 1 | 1 << 4; // BPF_F_TUNINFO_IPV6 | BPF_F_TUNINFO_FLAGS
+    CHECK(progtypes::skb_get_tunnel_key(t.r1(), u(key), sizeof key, ipv6_flags, 0, &t.state) == 0);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(key);
+    CHECK(key[0] == 0x22334455);
+    CHECK(bytes[4 + 15] == 1);  // remote_ipv6
+    CHECK(bytes[28 + 15] == 2); // local_ipv6
+    CHECK(bytes[21] == 9);
+    CHECK(bytes[22] == 0); // tunnel_flags, big-endian
+    CHECK(bytes[23] == 4);
+    CHECK(key[6] == 0xabcde);
+    // The layout with only an IPv4 remote address is refused for IPv6 metadata.
+    CHECK(progtypes::skb_get_tunnel_key(t.r1(), u(key), 8, 1, 0, &t.state) == neg(herr::einval));
+}
+
+TEST_CASE("redirect_neigh and redirect_peer record the redirect for the host", "[helpers][skb]") {
+    RunState state;
+    const uint8_t nh[20] = {2, 0, 0, 0, 10, 0, 0, 1};
+    CHECK(progtypes::redirect_peer(7, 0, 0, 0, 0, &state) == 7); // TC_ACT_REDIRECT
+    CHECK(state.redirect.ifindex == 7);
+    CHECK(state.redirect.flags == 1 << 2); // BPF_F_PEER
+    CHECK(progtypes::redirect_neigh(8, u(nh), sizeof nh, 0, 0, &state) == 7);
+    CHECK(state.redirect.ifindex == 8);
+    CHECK(state.redirect.flags == (1 << 1 | 1 << 3)); // BPF_F_NEIGH | BPF_F_NEXTHOP
+    CHECK(std::memcmp(state.redirect.nh, nh, sizeof nh) == 0);
+    CHECK(progtypes::redirect_neigh(9, 0, 0, 0, 0, &state) == 7);
+    CHECK(state.redirect.flags == 1 << 1);
+    CHECK(progtypes::redirect_neigh(9, u(nh), 16, 0, 0, &state) == 2); // TC_ACT_SHOT
+    CHECK(progtypes::redirect_peer(9, 1, 0, 0, 0, &state) == 2);
+}

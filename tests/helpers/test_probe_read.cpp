@@ -1,8 +1,11 @@
-// bpf_probe_read*, their _str forms, and the task and time helpers the host stands in for.
+// bpf_probe_read*, their _str forms, and the task, time and attachment helpers the host stands in
+// for.
 #include "tests/helpers/helper_test.hpp"
 
 #include "helpers/helper_errno.hpp"
 #include "helpers/kernel_helpers.hpp"
+#include "helpers/kernel_ids.hpp"
+#include "verifier/verifier.hpp"
 
 #include <cstring>
 
@@ -148,4 +151,45 @@ TEST_CASE("jiffies64 counts from INITIAL_JIFFIES at HZ", "[helpers][time]") {
     CHECK(a <= expect);
     CHECK(expect - a <= 2);
     CHECK(helpers::jiffies64(0, 0, 0, 0, 0, &state) >= a);
+}
+
+TEST_CASE("get_func_ip and get_attach_cookie give what the host set for the probe, where the "
+          "kernel allows them",
+          "[helpers][probe]") {
+    const auto call = [](int32_t id) {
+        auto insns = assemble("call helper#" + std::to_string(id) + "\nexit\n");
+        REQUIRE(insns);
+        return *insns;
+    };
+    const auto func_ip = static_cast<int32_t>(KernelHelper::get_func_ip);
+    const auto cookie = static_cast<int32_t>(KernelHelper::get_attach_cookie);
+    const auto verdict = [&](ProgType type, int32_t id) {
+        VerifierOptions options;
+        options.prog_type = type;
+        return verify(call(id), options);
+    };
+    CHECK(verdict(ProgType::kprobe, func_ip).accepted);
+    for (ProgType type :
+         {ProgType::kprobe, ProgType::tracepoint, ProgType::perf_event, ProgType::raw_tracepoint})
+        CHECK(verdict(type, cookie).accepted);
+    // As the kernel's messages say (check_get_func_ip for the tracing types).
+    CHECK(verdict(ProgType::tracepoint, func_ip).error ==
+          "func bpf_get_func_ip#173 not supported for program type 5");
+    CHECK(verdict(ProgType::raw_tracepoint, func_ip).error ==
+          "func bpf_get_func_ip#173 not supported for program type 17");
+    CHECK(verdict(ProgType::xdp, func_ip).error ==
+          "program of this type cannot use helper bpf_get_func_ip#173");
+    CHECK(verdict(ProgType::xdp, cookie).error ==
+          "program of this type cannot use helper bpf_get_attach_cookie#174");
+
+    RunState state;
+    uint8_t regs[168] = {};
+    const HelperFn ip_fn = vm().helpers().find(func_ip)->fn;
+    const HelperFn cookie_fn = vm().helpers().find(cookie)->fn;
+    CHECK(ip_fn(u(regs), 0, 0, 0, 0, &state) == 0); // no attachment: as in a kernel test run
+    CHECK(cookie_fn(u(regs), 0, 0, 0, 0, &state) == 0);
+    state.func_ip = 0xffffffff81234560;
+    state.attach_cookie = 42;
+    CHECK(ip_fn(u(regs), 0, 0, 0, 0, &state) == 0xffffffff81234560);
+    CHECK(cookie_fn(u(regs), 0, 0, 0, 0, &state) == 42);
 }

@@ -235,13 +235,35 @@ Case cgroup_policy() {
 
 } // namespace
 
+Case encap() {
+    Ip ect0 = a, ect1 = a, ce = a;
+    ect0.tos = 0x02;
+    ect1.tos = 0xb9;
+    ce.tos = 0x03;
+    Ip ect6 = a6;
+    ect6.tos = 0x02;
+    return tc("tc_encap", {{"ipip encap", udp_frame(ect0, 7, 1, text("inner"))},
+                           {"net room", udp_frame(a, 7, 2, text("payload"))},
+                           {"net room udp6", udp_frame(ect6, 7, 2, text("payload"))},
+                           {"outer mac", udp_frame(ect1, 7, 3)},
+                           {"bad arguments", udp_frame(ce, 7, 4)},
+                           {"bad arguments udp6", udp_frame(a6, 7, 4)},
+                           {"csum level", udp_frame(a, 7, 5)},
+                           {"tunnel key", udp_frame(a, 7, 6)},
+                           {"redirect peer", udp_frame(a, 7, 7)},
+                           {"redirect neigh", udp_frame(a, 7, 8)},
+                           {"redirect neigh bad flags", udp_frame(a, 7, 9)},
+                           {"ipip encap udp6", udp_frame(a6, 7, 1)},
+                           {"arp", arp_frame()}});
+}
+
 std::vector<Case> skb_cases() {
     return {flow_table(),      percpu_bytes(),  lru_percpu_sessions(),
             tail_call_limit(), queue_stack(),   perf_sample(),
             subprogs(),        bpf_loop_hash(), nat(),
             skb_edit(),        redirect(),      flow_log(),
             global_data(),     dns(),           cgroup_policy(),
-            ld_abs()};
+            ld_abs(),          encap()};
 }
 
 } // namespace oracle

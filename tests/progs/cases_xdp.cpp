@@ -248,10 +248,18 @@ Case spin_lock_rate() {
 
 } // namespace
 
+Case load_store() {
+    return xdp("xdp_load_store", {{"udp", udp_frame(a, 1, 2, text("payload!"))},
+                                  {"tcp6", tcp_frame(a6, 1, 2, tcp_syn)},
+                                  {"ethernet header only", cut(udp_frame(a, 1, 2), 14)},
+                                  {"arp", arp_frame()}});
+}
+
 std::vector<Case> xdp_cases() {
-    return {proto_count(), firewall(),       lru_conntrack(), lpm_route(),     tail_dispatch(),
-            map_in_map(),  ringbuf_events(), bounded_loops(), for_each_elem(), icmp_echo(),
-            tunnel(),      tail_meta(),      redirect_map(),  cpu_redirect(),  spin_lock_rate()};
+    return {proto_count(),   firewall(),     lru_conntrack(),  lpm_route(),
+            tail_dispatch(), map_in_map(),   ringbuf_events(), bounded_loops(),
+            for_each_elem(), icmp_echo(),    tunnel(),         tail_meta(),
+            redirect_map(),  cpu_redirect(), spin_lock_rate(), load_store()};
 }
 
 } // namespace oracle

@@ -60,6 +60,20 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::sk_lookup_udp, sk_lookup_udp>(registry);
     add_kernel_helper<H::skc_lookup_tcp, skc_lookup_tcp>(registry);
     add_kernel_helper<H::fib_lookup, fib_lookup>(registry);
+    add_kernel_helper<H::skb_load_bytes_relative, skb_load_bytes_relative>(registry);
+    add_kernel_helper<H::skb_adjust_room, skb_adjust_room>(registry);
+    add_kernel_helper<H::skb_change_head, skb_change_head>(registry);
+    add_kernel_helper<H::csum_level, csum_level>(registry);
+    add_kernel_helper<H::skb_ecn_set_ce, skb_ecn_set_ce>(registry);
+    add_kernel_helper<H::skb_get_tunnel_key, skb_get_tunnel_key>(registry);
+    add_kernel_helper<H::skb_set_tunnel_key, skb_set_tunnel_key>(registry);
+    add_kernel_helper<H::redirect_neigh, redirect_neigh>(registry);
+    add_kernel_helper<H::redirect_peer, redirect_peer>(registry);
+    add_kernel_helper<H::xdp_get_buff_len, xdp_get_buff_len>(registry);
+    add_kernel_helper<H::xdp_load_bytes, xdp_load_bytes>(registry);
+    add_kernel_helper<H::xdp_store_bytes, xdp_store_bytes>(registry);
+    add_kernel_helper<H::get_func_ip, get_func_ip>(registry);
+    add_kernel_helper<H::get_attach_cookie, get_attach_cookie>(registry);
     add_kernel_helper<H::redirect, progtypes::redirect>(registry);
     add_kernel_helper<H::perf_event_output, progtypes::perf_event_output>(registry);
 }

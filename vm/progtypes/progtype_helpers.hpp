@@ -26,8 +26,17 @@ EBPF_HELPER_DECL(skb_pull_data);
 EBPF_HELPER_DECL(skb_change_tail);
 EBPF_HELPER_DECL(l3_csum_replace);
 EBPF_HELPER_DECL(l4_csum_replace);
-EBPF_HELPER_DECL(skb_redirect);     // bpf_redirect for tc
+EBPF_HELPER_DECL(skb_load_bytes_relative);
+EBPF_HELPER_DECL(skb_redirect); // bpf_redirect for tc
+EBPF_HELPER_DECL(redirect_neigh);
+EBPF_HELPER_DECL(redirect_peer);
 EBPF_HELPER_DECL(skb_event_output); // bpf_perf_event_output for the skb types
+// skb_room_helpers.cpp
+EBPF_HELPER_DECL(skb_adjust_room);
+EBPF_HELPER_DECL(skb_change_head);
+// skb_tunnel_helpers.cpp
+EBPF_HELPER_DECL(skb_get_tunnel_key);
+EBPF_HELPER_DECL(skb_set_tunnel_key);
 // xdp_helpers.cpp
 EBPF_HELPER_DECL(xdp_adjust_head);
 EBPF_HELPER_DECL(xdp_adjust_tail);
@@ -35,12 +44,20 @@ EBPF_HELPER_DECL(xdp_adjust_meta);
 EBPF_HELPER_DECL(xdp_redirect); // bpf_redirect for xdp
 EBPF_HELPER_DECL(xdp_redirect_map);
 EBPF_HELPER_DECL(xdp_event_output); // bpf_perf_event_output for xdp
+EBPF_HELPER_DECL(xdp_get_buff_len);
+EBPF_HELPER_DECL(xdp_load_bytes);
+EBPF_HELPER_DECL(xdp_store_bytes);
+// tracing_helpers.cpp
+EBPF_HELPER_DECL(get_func_ip);
+EBPF_HELPER_DECL(get_attach_cookie);
 
 // skb_header_helpers.cpp
 EBPF_HELPER_DECL(skb_vlan_push);
 EBPF_HELPER_DECL(skb_vlan_pop);
 EBPF_HELPER_DECL(get_hash_recalc);
 EBPF_HELPER_DECL(csum_update);
+EBPF_HELPER_DECL(csum_level);
+EBPF_HELPER_DECL(skb_ecn_set_ce);
 // sock_helpers.cpp (the skb types and xdp)
 EBPF_HELPER_DECL(sk_lookup_tcp);
 EBPF_HELPER_DECL(sk_lookup_udp);
@@ -54,6 +71,12 @@ EBPF_HELPER_DECL(fib_lookup);
 SkBuff* skb_arg(uint64_t r1, RunState* state, const char* helper);
 // bpf_compute_data_pointers after the packet's bounds moved; LD_ABS follows.
 void packet_moved(SkBuff& skb, RunState* state);
+// skb_cow_head: makes `needed` bytes of headroom, moving the packet further into its buffer
+// where the kernel would reallocate the head; false where that fails (-ENOMEM).
+bool skb_cow_head(SkBuff& skb, uint32_t needed, RunState* state);
+
+// BPF_SKB_MAX_LEN: SKB_MAX_ALLOC on x86-64
+inline constexpr uint32_t bpf_skb_max_len = 4 * 4096 - 320;
 
 } // namespace progtypes
 

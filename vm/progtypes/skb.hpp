@@ -15,6 +15,24 @@ static_assert(sizeof(void*) == 8, "runtime contexts hold 64-bit pointers");
 
 // Our sk_buff: what the rewritten __sk_buff accesses read and write. The fields programs may write
 // come first and together, so that checked mode can make exactly them writable.
+// The tunnel metadata a packet carries (the kernel's ip_tunnel_info in a metadata dst): what a
+// collect_md tunnel device gave it on receive, which the host sets before a run, or what
+// bpf_skb_set_tunnel_key gave it for the device it is sent out of, which the host reads after.
+struct TunnelInfo {
+    bool present = false;
+    bool tx = false;   // IP_TUNNEL_INFO_TX: metadata for sending
+    bool ipv6 = false; // IP_TUNNEL_INFO_IPV6
+    uint64_t tun_id = 0;
+    // The outer addresses, in network byte order (IPv4: the first 4 bytes). On receive src is the
+    // remote end; bpf_skb_set_tunnel_key puts the remote end in dst.
+    uint8_t src[16] = {};
+    uint8_t dst[16] = {};
+    uint8_t tos = 0;
+    uint8_t ttl = 0;
+    uint32_t label = 0; // the IPv6 flow label
+    uint16_t flags = 0; // the IP_TUNNEL_*_BIT flags below 16 (1 << IP_TUNNEL_CSUM_BIT, ...)
+};
+
 struct SkBuff {
     uint32_t cb[5]; // qdisc_skb_cb's data, 8-byte aligned as the kernel's for 8-byte accesses
     uint32_t mark;
@@ -51,11 +69,14 @@ struct SkBuff {
     uint8_t* network_header; // where the network layer starts (skb_network_header)
     // The checksum state: with CHECKSUM_COMPLETE, csum sums the packet from data on, and helpers
     // that change the packet keep it so (bpf_csum_update adds to it).
-    uint8_t ip_summed; // CHECKSUM_NONE, _UNNECESSARY, _COMPLETE, _PARTIAL
+    uint8_t ip_summed;  // CHECKSUM_NONE, _UNNECESSARY, _COMPLETE, _PARTIAL
+    uint8_t csum_level; // with CHECKSUM_UNNECESSARY: how many checksums were verified, less one
     uint32_t csum;
+    uint8_t encapsulation; // bpf_skb_adjust_room pushed an outer header (skb->encapsulation)
+    TunnelInfo tunnel;
 };
 
-inline constexpr uint8_t checksum_none = 0, checksum_complete = 2;
+inline constexpr uint8_t checksum_none = 0, checksum_unnecessary = 1, checksum_complete = 2;
 
 // The part of SkBuff a program type may write: [offsetof(SkBuff, cb), end).
 struct SkBuffWritable {

@@ -1,7 +1,8 @@
 // tc's helpers that change the packet's link layer or its checksum and hash state
-// (net/core/filter.c, net/core/skbuff.c): bpf_skb_vlan_push and _pop, bpf_csum_update,
-// bpf_get_hash_recalc. Our sk_buff is tc's as bpf_prog_test_run_skb makes it: data at the MAC
-// header, not at tc ingress (so the MAC header is not in skb->csum), headroom to push into.
+// (net/core/filter.c, net/core/skbuff.c, include/net/inet_ecn.h): bpf_skb_vlan_push and _pop,
+// bpf_csum_update, bpf_csum_level, bpf_skb_ecn_set_ce, bpf_get_hash_recalc. Our sk_buff is tc's as
+// bpf_prog_test_run_skb makes it: data at the MAC header, not at tc ingress (so the MAC header is
+// not in skb->csum), headroom to push into.
 #include "helpers/csum.hpp"
 #include "helpers/helper_errno.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
@@ -16,8 +17,6 @@ namespace {
 constexpr uint32_t vlan_hlen = 4, vlan_eth_hlen = 18, mac_addrs_len = 12;
 constexpr uint16_t eth_p_8021q = 0x8100, eth_p_8021ad = 0x88a8;
 constexpr long net_skb_pad = 64;
-// BPF_SKB_MAX_LEN: SKB_MAX_ALLOC on x86-64
-constexpr uint32_t bpf_skb_max_len = 4 * 4096 - 320;
 
 uint64_t ret(long v) {
     return static_cast<uint64_t>(v);
@@ -53,24 +52,6 @@ void move_data(SkBuff& skb, long delta, RunState* state) {
     skb.mac_header += delta;
     skb.len = static_cast<uint32_t>(static_cast<long>(skb.len) - delta);
     packet_moved(skb, state);
-}
-
-// skb_cow_head: with less than `needed` bytes of headroom the kernel reallocates the head with
-// NET_SKB_PAD-aligned more; here the packet moves that far into the buffer's spare room, as long
-// as bpf_skb_change_tail can still grow it to BPF_SKB_MAX_LEN.
-bool cow_head(SkBuff& skb, uint32_t needed, RunState* state) {
-    const long headroom = skb.data - skb.head;
-    if (headroom >= static_cast<long>(needed)) return true;
-    const long delta = (needed - headroom + net_skb_pad - 1) / net_skb_pad * net_skb_pad;
-    if (skb.end - (skb.data + delta) < static_cast<long>(bpf_skb_max_len)) return false;
-    const long meta = skb.data - skb.data_meta;
-    std::memmove(skb.data_meta + delta, skb.data_meta, static_cast<size_t>(meta) + skb.len);
-    skb.data_meta += delta;
-    skb.data += delta;
-    skb.mac_header += delta;
-    skb.network_header += delta;
-    packet_moved(skb, state);
-    return true;
 }
 
 // __skb_vlan_pop: the tag after the MAC addresses comes out of the packet; its TCI is given back.
@@ -171,6 +152,24 @@ uint32_t flow_hash(const FlowKeys& k) {
 
 } // namespace
 
+// With less than `needed` bytes of headroom the kernel reallocates the head with
+// NET_SKB_PAD-aligned more; here the packet moves that far into the buffer's spare room, as long as
+// bpf_skb_change_tail can still grow it to BPF_SKB_MAX_LEN.
+bool skb_cow_head(SkBuff& skb, uint32_t needed, RunState* state) {
+    const long headroom = skb.data - skb.head;
+    if (headroom >= static_cast<long>(needed)) return true;
+    const long delta = (needed - headroom + net_skb_pad - 1) / net_skb_pad * net_skb_pad;
+    if (skb.end - (skb.data + delta) < static_cast<long>(bpf_skb_max_len)) return false;
+    const long meta = skb.data - skb.data_meta;
+    std::memmove(skb.data_meta + delta, skb.data_meta, static_cast<size_t>(meta) + skb.len);
+    skb.data_meta += delta;
+    skb.data += delta;
+    skb.mac_header += delta;
+    skb.network_header += delta;
+    packet_moved(skb, state);
+    return true;
+}
+
 uint64_t skb_vlan_push(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t, RunState* state) {
     SkBuff* skb = skb_arg(r1, state, "bpf_skb_vlan_push");
     if (!skb) return 0;
@@ -178,7 +177,7 @@ uint64_t skb_vlan_push(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t
     if (!eth_type_vlan(proto)) proto = be16(eth_p_8021q);
     if (skb->vlan_present) {
         // skb_vlan_push: the tag already held goes into the packet, after the MAC addresses.
-        if (skb->len < uapi::eth_hlen || !cow_head(*skb, vlan_hlen, state))
+        if (skb->len < uapi::eth_hlen || !skb_cow_head(*skb, vlan_hlen, state))
             return ret(-herr::enomem);
         move_data(*skb, -static_cast<long>(vlan_hlen), state);
         std::memmove(skb->data, skb->data + vlan_hlen, mac_addrs_len);
@@ -219,6 +218,85 @@ uint64_t csum_update(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, Run
     if (skb->ip_summed != checksum_complete) return ret(-herr::enotsupp);
     skb->csum = csum::add(skb->csum, static_cast<uint32_t>(r2));
     return skb->csum;
+}
+
+// BPF_CSUM_LEVEL_*: query, or step, the count of checksums CHECKSUM_UNNECESSARY vouches for.
+uint64_t csum_level(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_csum_level");
+    if (!skb) return 0;
+    constexpr uint64_t query = 0, inc = 1, dec = 2, reset = 3;
+    constexpr uint8_t skb_max_csum_level = 3;
+    const bool unnecessary = skb->ip_summed == checksum_unnecessary;
+    switch (r2) {
+    case query: return unnecessary ? skb->csum_level : ret(-herr::eacces);
+    case inc:
+        if (unnecessary && skb->csum_level < skb_max_csum_level) ++skb->csum_level;
+        if (skb->ip_summed == checksum_none) {
+            skb->ip_summed = checksum_unnecessary;
+            skb->csum_level = 0;
+        }
+        return 0;
+    case dec:
+        if (unnecessary && skb->csum_level == 0)
+            skb->ip_summed = checksum_none;
+        else if (unnecessary)
+            --skb->csum_level;
+        return 0;
+    case reset:
+        if (unnecessary) {
+            skb->ip_summed = checksum_none;
+            skb->csum_level = 0;
+        }
+        return 0;
+    default: return ret(-herr::einval);
+    }
+}
+
+// INET_ECN_set_ce on the network header: an ECN-capable packet gets Congestion Experienced (the
+// IPv4 header checksum follows); 1 when the packet is marked CE now, 0 when it is not ECN-capable
+// or not IP, or its header is cut.
+uint64_t skb_ecn_set_ce(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_ecn_set_ce");
+    if (!skb) return 0;
+    constexpr uint8_t inet_ecn_mask = 3, inet_ecn_ce = 3;
+    // skb_protocol(skb, true): past the VLAN tags the packet holds.
+    uint16_t proto = skb->protocol;
+    if (!skb->vlan_present) {
+        const uint8_t* tag = skb->mac_header + uapi::eth_hlen;
+        while (eth_type_vlan(proto) && tag + vlan_hlen <= skb->data_end) {
+            std::memcpy(&proto, tag + 2, 2);
+            tag += vlan_hlen;
+        }
+    }
+    uint8_t* iph = skb->network_header;
+    const long room = skb->data_end - iph;
+    if (proto == be16(uapi::eth_p_ip)) {
+        if (skb->len < 20 || room < 20) return 0;
+        const uint32_t ecn = (iph[1] + 1u) & inet_ecn_mask;
+        if (!(ecn & 2)) return !ecn;
+        // IP_ECN_set_ce: ECT(1) and ECT(0) become CE, the checksum takes the difference.
+        const uint16_t add = static_cast<uint16_t>(be16(0xfffb) + be16(static_cast<uint16_t>(ecn)));
+        uint16_t check;
+        std::memcpy(&check, iph + 10, 2);
+        uint16_t sum = static_cast<uint16_t>(check + add);
+        sum = static_cast<uint16_t>(sum + (sum < add));
+        std::memcpy(iph + 10, &sum, 2);
+        iph[1] |= inet_ecn_ce;
+        return 1;
+    }
+    if (proto == be16(uapi::eth_p_ipv6)) {
+        if (skb->len < 40 || room < 40) return 0;
+        // The traffic class spans the first two bytes; its ECN bits are bits 4-5 of the second.
+        if (((iph[1] >> 4) & inet_ecn_mask) == 0) return 0;
+        uint32_t from, to;
+        std::memcpy(&from, iph, 4);
+        iph[1] |= inet_ecn_ce << 4;
+        std::memcpy(&to, iph, 4);
+        if (skb->ip_summed == checksum_complete)
+            skb->csum = csum::add(csum::sub(skb->csum, from), to);
+        return 1;
+    }
+    return 0;
 }
 
 // skb_get_hash: the hash the skb has, or one computed from its flow and kept. A hash of 0 stands

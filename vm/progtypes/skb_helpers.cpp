@@ -22,8 +22,9 @@ constexpr uint64_t BPF_F_HDR_FIELD_MASK = 0xf, BPF_F_PSEUDO_HDR = 1 << 4,
 constexpr uint64_t BPF_F_INGRESS = 1;
 constexpr uint16_t CSUM_MANGLED_0 = 0xffff;
 constexpr uint64_t TC_ACT_SHOT = 2, TC_ACT_REDIRECT = 7;
-// BPF_SKB_MAX_LEN: SKB_MAX_ALLOC on x86-64
-constexpr uint32_t bpf_skb_max_len = 4 * 4096 - 320;
+constexpr uint32_t BPF_HDR_START_MAC = 0, BPF_HDR_START_NET = 1;
+// The kernel's internal bpf_redirect_info flags (net/core/filter.c), above the UAPI ones.
+constexpr uint64_t BPF_F_NEIGH = 1 << 1, BPF_F_PEER = 1 << 2, BPF_F_NEXTHOP = 1 << 3;
 
 uint64_t ret(long v) {
     return static_cast<uint64_t>(v);
@@ -83,6 +84,25 @@ uint64_t skb_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint
     return 0;
 }
 
+// Reads from the MAC or the network header rather than from data; the bytes must lie before the
+// packet's end. Every sk_buff here has its MAC header set.
+uint64_t skb_load_bytes_relative(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                 RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_load_bytes_relative");
+    if (!skb) return 0;
+    const auto offset = static_cast<uint32_t>(r2), len = static_cast<uint32_t>(r4);
+    auto* to = reinterpret_cast<uint8_t*>(r3);
+    const uint8_t* start = nullptr;
+    if (r5 == BPF_HDR_START_MAC) start = skb->mac_header;
+    if (r5 == BPF_HDR_START_NET) start = skb->network_header;
+    if (offset > 0xffff || !start || start + offset + len > skb->data + skb->len) {
+        std::memset(to, 0, len);
+        return ret(-herr::efault);
+    }
+    std::memcpy(to, start + offset, len);
+    return 0;
+}
+
 uint64_t skb_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                          RunState* state) {
     SkBuff* skb = skb_arg(r1, state, "bpf_skb_store_bytes");
@@ -112,6 +132,7 @@ uint64_t skb_change_tail(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64
     if (!skb) return 0;
     const auto new_len = static_cast<uint32_t>(r2);
     if (r3 || new_len > bpf_skb_max_len || new_len < min_len(*skb)) return ret(-herr::einval);
+    if (skb->encapsulation) return ret(-herr::enotsupp);
     if (new_len > skb->len && (!skb->end || new_len > skb->end - skb->data))
         return ret(-herr::enomem);
     skb->len = new_len;
@@ -176,6 +197,25 @@ uint64_t l4_csum_replace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
 uint64_t skb_redirect(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunState* state) {
     if (r2 & ~BPF_F_INGRESS) return TC_ACT_SHOT;
     state->redirect = RedirectInfo{static_cast<uint32_t>(r1), r2, nullptr};
+    return TC_ACT_REDIRECT;
+}
+
+// The nexthop (struct bpf_redir_neigh, 20 bytes) is optional; a shorter one, or flags, drop.
+uint64_t redirect_neigh(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t,
+                        RunState* state) {
+    if ((r3 && r3 < sizeof(RedirectInfo::nh)) || r4) return TC_ACT_SHOT;
+    state->redirect = RedirectInfo{static_cast<uint32_t>(r1), BPF_F_NEIGH, nullptr};
+    if (r3) {
+        state->redirect.flags |= BPF_F_NEXTHOP;
+        std::memcpy(state->redirect.nh, reinterpret_cast<const void*>(r2),
+                    sizeof(RedirectInfo::nh));
+    }
+    return TC_ACT_REDIRECT;
+}
+
+uint64_t redirect_peer(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunState* state) {
+    if (r2) return TC_ACT_SHOT;
+    state->redirect = RedirectInfo{static_cast<uint32_t>(r1), BPF_F_PEER, nullptr};
     return TC_ACT_REDIRECT;
 }
 

@@ -1,6 +1,8 @@
 // xdp's helpers (net/core/filter.c) on our XdpBuff, a single buffer (no fragments):
 // bpf_xdp_adjust_head, _tail and _meta move its bounds inside the frame, bpf_redirect and
-// bpf_redirect_map record the target for the host, bpf_perf_event_output appends packet bytes.
+// bpf_redirect_map record the target for the host, bpf_perf_event_output appends packet bytes,
+// bpf_xdp_get_buff_len, _load_bytes and _store_bytes see the packet as the kernel's
+// multi-buffer view of it, which for one buffer is the linear part.
 #include "helpers/helper_errno.hpp"
 #include "maps/perf_event_array.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
@@ -116,6 +118,44 @@ uint64_t xdp_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint6
     }
     state->redirect = RedirectInfo{key, r3 & BPF_F_BROADCAST ? r3 : 0, map};
     return XDP_REDIRECT;
+}
+
+uint64_t xdp_get_buff_len(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    XdpBuff* xdp = xdp_arg(r1, state, "bpf_xdp_get_buff_len");
+    if (!xdp) return 0;
+    return static_cast<uint64_t>(xdp->data_end - xdp->data);
+}
+
+namespace {
+
+// bpf_xdp_load_bytes and _store_bytes: len bytes at offset copied out of the packet or into it
+// (bpf_xdp_pointer's bounds). On an error the buffer is left as it was, as the kernel leaves it.
+uint64_t xdp_copy(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, RunState* state,
+                  const char* helper, bool store) {
+    XdpBuff* xdp = xdp_arg(r1, state, helper);
+    if (!xdp) return 0;
+    const auto offset = static_cast<uint32_t>(r2), len = static_cast<uint32_t>(r4);
+    if (offset > 0xffff || len > 0xffff) return ret(-herr::efault);
+    if (uint64_t{offset} + len > static_cast<uint64_t>(xdp->data_end - xdp->data))
+        return ret(-herr::einval);
+    auto* buf = reinterpret_cast<uint8_t*>(r3);
+    if (store)
+        std::memmove(xdp->data + offset, buf, len);
+    else
+        std::memcpy(buf, xdp->data + offset, len);
+    return 0;
+}
+
+} // namespace
+
+uint64_t xdp_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t,
+                        RunState* state) {
+    return xdp_copy(r1, r2, r3, r4, state, "bpf_xdp_load_bytes", false);
+}
+
+uint64_t xdp_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t,
+                         RunState* state) {
+    return xdp_copy(r1, r2, r3, r4, state, "bpf_xdp_store_bytes", true);
 }
 
 uint64_t xdp_event_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
