@@ -65,6 +65,9 @@ EBPF_HELPER_DECL(skc_to_tcp6_sock);
 EBPF_HELPER_DECL(skc_to_tcp_timewait_sock);
 EBPF_HELPER_DECL(skc_to_tcp_request_sock);
 EBPF_HELPER_DECL(skc_to_udp6_sock);
+// stack.cpp
+EBPF_HELPER_DECL(get_stackid);
+EBPF_HELPER_DECL(get_stack);
 // spin_lock.cpp
 EBPF_HELPER_DECL(spin_lock);
 EBPF_HELPER_DECL(spin_unlock);

@@ -40,6 +40,8 @@ void register_kernel_helpers(HelperRegistry& registry) {
     EBPF_REGISTER(ringbuf_discard);
     EBPF_REGISTER(ringbuf_query);
     EBPF_REGISTER(csum_diff);
+    EBPF_REGISTER(get_stackid);
+    EBPF_REGISTER(get_stack);
     EBPF_REGISTER(spin_lock);
     EBPF_REGISTER(spin_unlock);
     EBPF_REGISTER(sk_release);

@@ -124,6 +124,12 @@ class RunState {
     // True when addr is a view of one of the two (a socket a helper may take).
     bool knows_sock_view(uint64_t addr) const;
 
+    // The call chains a probe fired in, innermost frame first, as perf would have walked them
+    // (the kernel stack of the probed context, the user stack of its task): what bpf_get_stackid
+    // and bpf_get_stack report. The host owns them; empty (the default), there is no chain.
+    std::span<const uint64_t> kernel_callchain;
+    std::span<const uint64_t> user_callchain;
+
     // What the run leaves for the host: each bpf_trace_printk line (null: discarded), and the
     // last redirect.
     std::vector<std::string>* trace_pipe = nullptr;

@@ -3,6 +3,7 @@
 #include "maps/map.hpp"
 
 #include "maps/map_impl.hpp"
+#include "maps/stack_trace.hpp"
 
 #include <iterator>
 #include <new>
@@ -66,6 +67,7 @@ const char* kerr::name(long err) {
     case eagain: return "EAGAIN";
     case enomem: return "ENOMEM";
     case eacces: return "EACCES";
+    case efault: return "EFAULT";
     case eexist: return "EEXIST";
     case enodev: return "ENODEV";
     case einval: return "EINVAL";
@@ -142,6 +144,7 @@ DefCheck kind_alloc_check(const MapDef& def) {
     case MapType::devmap_hash: return dev_map_alloc_check(def);
     case MapType::cpumap: return cpu_map_alloc_check(def);
     case MapType::xskmap: return xsk_map_alloc_check(def);
+    case MapType::stack_trace: return stack_map_alloc_check(def);
     default: return DefError{kerr::einval, "map type not supported by this VM"};
     }
 }
@@ -209,6 +212,7 @@ Result<std::shared_ptr<Map>> create_map(const MapDef& def, const MapOptions& opt
     case MapType::devmap_hash: return construct_map(def, make_devmap, options.ncpus);
     case MapType::cpumap: return construct_map(def, make_cpumap, options.ncpus);
     case MapType::xskmap: return construct_map(def, make_xskmap, options.ncpus);
+    case MapType::stack_trace: return construct_map(def, make_stack_trace_map, options.ncpus);
     default: // array_of_maps, hash_of_maps: the kernel needs the inner map too (inner_map_fd)
         return map_def_error(def,
                              {kerr::einval, "a map-in-map needs an inner map: create_map_in_map"});

@@ -167,6 +167,8 @@ Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
     state.maps = map_ptrs_;
     state.trace_pipe = options.trace_pipe;
     state.task = options.task;
+    state.kernel_callchain = options.kernel_callchain;
+    state.user_callchain = options.user_callchain;
     if (auto err = ctx.attach(state)) return *err;
     RunArgs args;
     args.r1 = reinterpret_cast<uint64_t>(ctx.ctx());

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,10 @@ struct RunOptions {
     void* host = nullptr;
     std::vector<std::string>* trace_pipe = nullptr; // receives the bpf_trace_printk lines
     const TaskIdentity* task = nullptr;             // the current task helpers report
+    // The kernel and user call chains bpf_get_stackid and bpf_get_stack report (innermost
+    // first; RunState::kernel_callchain); empty, none.
+    std::span<const uint64_t> kernel_callchain;
+    std::span<const uint64_t> user_callchain;
     // Receives where the run's last bpf_redirect or bpf_redirect_map sent the packet.
     RedirectInfo* redirect = nullptr;
     // Runs a verified program in fast mode instead of the interpreter when set: the JIT's

@@ -109,6 +109,8 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
         state.cpu = o.cpu;
         state.task = &env.task;
         state.trace_pipe = &env.trace_pipe;
+        state.kernel_callchain = o.kstack;
+        state.user_callchain = o.ustack;
         if (auto err = ctx.attach(state)) return Failure{Exit::runtime_fault, err->to_string()};
         RunArgs args;
         args.r1 = reinterpret_cast<uint64_t>(ctx.ctx());
@@ -126,6 +128,8 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
         ro.task = &env.task;
         ro.trace_pipe = &env.trace_pipe;
         ro.redirect = &redirect;
+        ro.kernel_callchain = o.kstack;
+        ro.user_callchain = o.ustack;
         if (e.kind == EngineKind::jit && !checked)
             ro.engine = [&e](const RunArgs& args, RunState& state) {
                 return e.jit->run(args, state);

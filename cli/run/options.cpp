@@ -2,8 +2,10 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 namespace po = boost::program_options;
 
@@ -41,12 +43,30 @@ uint32_t host_cpus() {
     return n ? n : 1;
 }
 
+// "0xffffffff81000010,4198710": addresses in hex (0x) or decimal, innermost frame first.
+bool parse_callchain(const std::string& text, std::vector<uint64_t>& chain) {
+    size_t at = 0;
+    while (at <= text.size()) {
+        const size_t end = std::min(text.find(',', at), text.size());
+        const std::string item = text.substr(at, end - at);
+        size_t used = 0;
+        try {
+            chain.push_back(std::stoull(item, &used, 0));
+        } catch (const std::exception&) {
+            return false;
+        }
+        if (used != item.size() || item.empty() || item[0] == '-') return false;
+        at = end + 1;
+    }
+    return true;
+}
+
 } // namespace
 
 std::variant<Options, Failure> parse_options(int argc, const char* const* argv) {
     Options o;
     o.cpus = host_cpus();
-    std::string engine;
+    std::string engine, kstack, ustack;
 
     // Each description ends with an example; the help text is the manual.
     po::options_description program("Which program", 100, 40);
@@ -117,7 +137,14 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
          "file. Passed: XDP_PASS/TX/REDIRECT; tc anything but TC_ACT_SHOT/STOLEN/QUEUED/TRAP; "
          "socket_filter r0 > 0 (cut to r0 bytes past the Ethernet header); cgroup_skb bit 0 "
          "set. "
-         "Example: --pcap in.pcap --pcap-out passed.pcap");
+         "Example: --pcap in.pcap --pcap-out passed.pcap") //
+        ("kstack", po::value(&kstack)->value_name("IP,..."),
+         "the kernel call chain the probe fired in, innermost frame first, for "
+         "bpf_get_stackid and bpf_get_stack (default: none, as in a probe with no stack: "
+         "bpf_get_stackid answers -EFAULT, bpf_get_stack copies nothing, or -EFAULT with a skip). "
+         "Example: --kstack 0xffffffff81000010,0xffffffff81000020") //
+        ("ustack", po::value(&ustack)->value_name("IP,..."),
+         "the same for the user stack (BPF_F_USER_STACK). Example: --ustack 0x401136,0x401200");
 
     po::options_description state("Maps and CPUs", 100, 40);
     state.add_options() //
@@ -210,6 +237,13 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
     if (!o.pcap.empty() && vm.count("repeat"))
         return usage("--pcap runs once per packet: drop --repeat");
     if (!o.ctx.empty() && !o.regs.empty()) return usage("give --ctx or --regs, not both");
+    for (auto [text, chain, name] :
+         {std::tuple{&kstack, &o.kstack, "--kstack"}, std::tuple{&ustack, &o.ustack, "--ustack"}}) {
+        if (text->empty()) continue;
+        if (!parse_callchain(*text, *chain))
+            return usage(std::string(name) + " takes addresses separated by commas, not '" + *text +
+                         "'");
+    }
     return o;
 }
 

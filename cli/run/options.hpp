@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace ebpf::cli::run {
 
@@ -36,6 +37,8 @@ struct Options {
     std::string regs; // --regs rdi=1,rsi=0x10
     std::string mem;  // --mem FILE
     std::string pcap, pcap_out;
+    // --kstack, --ustack: the call chains bpf_get_stackid and bpf_get_stack report.
+    std::vector<uint64_t> kstack, ustack;
 
     // State.
     std::string map_init;

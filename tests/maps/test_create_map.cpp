@@ -77,7 +77,7 @@ TEST_CASE("create_map refuses what the kernel refuses, naming the attribute", "[
         {map_def(MapType::ringbuf, 0, 0, 4096 * 3), "max_entries", "-EINVAL"},
         {map_def(MapType::ringbuf, 0, 0, 2048), "max_entries", "-EINVAL"},
         {map_def(MapType::ringbuf, 4, 0, 4096), "key_size", "-EINVAL"},
-        {map_def(MapType::stack_trace, 4, 8, 1), "not supported", "-EINVAL"},
+        {map_def(MapType::cgroup_array, 4, 4, 1), "not supported", "-EINVAL"},
         {map_def(MapType::array_of_maps, 4, 4, 1), "inner map", "-EINVAL"},
     };
     for (const auto& c : cases) {
