@@ -49,6 +49,11 @@ void add_packet_protos(std::unordered_map<int32_t, HelperProto>& m) {
         proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_uninit_mem, A::const_size}));
     add(H::xdp_store_bytes,
         proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_mem, A::const_size}));
+    add(H::skb_cgroup_id, proto(R::integer, {A::ptr_to_ctx}));
+    add(H::skb_ancestor_cgroup_id, proto(R::integer, {A::ptr_to_ctx, A::anything}));
+    add(H::sk_cgroup_id, proto(R::integer, {A::ptr_to_btf_id_sock_common}));
+    add(H::sk_ancestor_cgroup_id, proto(R::integer, {A::ptr_to_btf_id_sock_common, A::anything}));
+    add(H::get_netns_cookie, proto(R::integer, {A::ptr_to_ctx}));
     // kprobe's bpf_get_func_ip, and the probe types' bpf_get_attach_cookie (bpf_trace.c)
     add(H::get_func_ip, proto(R::integer, {A::ptr_to_ctx}));
     add(H::get_attach_cookie, proto(R::integer, {A::ptr_to_ctx}));

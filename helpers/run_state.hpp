@@ -114,6 +114,9 @@ class RunState {
     // was made with; 0 for none, as in a kernel test run).
     uint64_t func_ip = 0;
     uint64_t attach_cookie = 0;
+    // The network namespace's cookie (net->net_cookie), which bpf_get_netns_cookie reports: no
+    // two namespaces of a boot share one, and none is 0. 1 unless the host gives its own.
+    uint64_t netns_cookie = 1;
 
     // The sockets of the namespace the run is in, as bpf_sk_lookup_tcp and its kin search them
     // (helpers/sock.hpp); empty, as in a kernel test run with no matching socket, they find none.

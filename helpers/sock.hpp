@@ -62,6 +62,10 @@ struct Sock {
     BpfTcpSock tcp{}; // the bpf_tcp_sock view, read only for TCP sockets
     // A request socket's (TCP_NEW_SYN_RECV) listener: what sk_to_full_sk gives for it.
     Sock* listener = nullptr;
+    // The cgroup (v2) the socket was created in, as the ids of its path from the root, root first:
+    // what bpf_skb_cgroup_id, bpf_sk_cgroup_id and their ancestor forms report. Empty: the root
+    // cgroup alone (id 1), where a socket of a task in no other cgroup is. The host owns the ids.
+    std::span<const uint64_t> cgroup_path;
 
     // The view the verifier calls a socket (bpf_sock, bpf_sock_common, a BTF pointer).
     uint64_t sk_view() const { return reinterpret_cast<uint64_t>(&sk); }

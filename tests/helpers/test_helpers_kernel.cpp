@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <unistd.h>
 
@@ -630,6 +631,45 @@ TEST_CASE("header room, tunnel, csum level, ecn, redirect and xdp buffer helpers
     INFO(report);
     CHECK(report.empty());
     SUCCEED("compared " << compared << " header room, tunnel and xdp buffer helper runs");
+}
+
+// The kernel's test runs see the runner's cgroup; the VM's default is the root cgroup alone.
+bool in_root_cgroup() {
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);)
+        if (line == "0::/") return true;
+    return false;
+}
+
+TEST_CASE("cgroup id helpers match the running kernel for a runner in the root cgroup",
+          "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    if (!in_root_cgroup()) {
+        WARN("the test runs outside the root cgroup (v2): the kernel's answers differ; skipped");
+        return;
+    }
+    std::vector<Case> cases;
+    cases.push_back({"skb_cgroup_id", ProgType::sched_cls, "call bpf_skb_cgroup_id#79\nexit\n"});
+    for (int level : {0, 1, 2, -1})
+        cases.push_back(
+            {"skb_ancestor_cgroup_id " + std::to_string(level), ProgType::sched_cls,
+             "r2 = " + std::to_string(level) + "\ncall bpf_skb_ancestor_cgroup_id#83\nexit\n"});
+    // cgroup_skb returns 0 or 1: whether the id is the one asked about.
+    for (auto [call, expected] : {std::pair{"r2 = 0\ncall bpf_sk_cgroup_id#128", 1},
+                                  {"r2 = 0\ncall bpf_sk_cgroup_id#128", 0},
+                                  {"r2 = 0\ncall bpf_sk_ancestor_cgroup_id#129", 1},
+                                  {"r2 = 1\ncall bpf_sk_ancestor_cgroup_id#129", 0},
+                                  {"r2 = 1\ncall bpf_sk_ancestor_cgroup_id#129", 1}})
+        cases.push_back({std::string(call) + " is " + std::to_string(expected),
+                         ProgType::cgroup_skb,
+                         "r1 = *(u64 *)(r1 +168)\nif r1 != 0 goto pc+2\nr0 = 0\nexit\n" +
+                             std::string(call) + "\nif r0 == " + std::to_string(expected) +
+                             " goto pc+2\nr0 = 0\nexit\nr0 = 1\nexit\n"});
+    size_t compared = 0;
+    const std::string report = compare(cases, compared);
+    INFO(report);
+    CHECK(report.empty());
+    SUCCEED("compared " << compared << " cgroup id helper runs with the kernel's test runs");
 }
 
 #endif

@@ -3,6 +3,7 @@
 #include "tests/helpers/helper_test.hpp"
 
 #include "helpers/sock.hpp"
+#include "vm/progtypes/progtype_helpers.hpp"
 #include "vm/progtypes/skb.hpp"
 
 #include <cstring>
@@ -208,4 +209,29 @@ TEST_CASE("csum_update, get_hash_recalc and fib_lookup", "[helpers][sock]") {
                "r4 = 0\ncall bpf_fib_lookup#69\nexit";
         CHECK(run_on(fib, *ctx, {}, mode) == 5); // BPF_FIB_LKUP_RET_FWD_DISABLED
     }
+}
+
+TEST_CASE("cgroup id helpers read the socket's cgroup path, get_netns_cookie the run's namespace",
+          "[helpers][socket]") {
+    auto ctx = skb_run(ProgType::cgroup_skb);
+    RunState state;
+    REQUIRE(!ctx->attach(state));
+    const auto r1 = reinterpret_cast<uint64_t>(ctx->ctx());
+    const uint64_t sk = reinterpret_cast<uint64_t>(ctx->skb().sk);
+    // By default the socket is in the root cgroup (id 1), at level 0.
+    CHECK(progtypes::skb_cgroup_id(r1, 0, 0, 0, 0, &state) == 1);
+    CHECK(progtypes::skb_ancestor_cgroup_id(r1, 0, 0, 0, 0, &state) == 1);
+    CHECK(progtypes::skb_ancestor_cgroup_id(r1, 1, 0, 0, 0, &state) == 0);
+    const uint64_t path[] = {1, 0x100, 0x2345};
+    ctx->sock().cgroup_path = path;
+    CHECK(progtypes::skb_cgroup_id(r1, 0, 0, 0, 0, &state) == 0x2345);
+    CHECK(progtypes::sk_cgroup_id(sk, 0, 0, 0, 0, &state) == 0x2345);
+    CHECK(progtypes::skb_ancestor_cgroup_id(r1, 1, 0, 0, 0, &state) == 0x100);
+    CHECK(progtypes::sk_ancestor_cgroup_id(sk, 2, 0, 0, 0, &state) == 0x2345);
+    CHECK(progtypes::sk_ancestor_cgroup_id(sk, 3, 0, 0, 0, &state) == 0);
+    CHECK(progtypes::skb_ancestor_cgroup_id(r1, 0xffffffff, 0, 0, 0, &state) == 0);
+    CHECK(progtypes::sk_cgroup_id(0, 0, 0, 0, 0, &state) == 0);
+    CHECK(progtypes::get_netns_cookie(r1, 0, 0, 0, 0, &state) == 1);
+    state.netns_cookie = 4096;
+    CHECK(progtypes::get_netns_cookie(r1, 0, 0, 0, 0, &state) == 4096);
 }

@@ -72,6 +72,11 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::xdp_get_buff_len, xdp_get_buff_len>(registry);
     add_kernel_helper<H::xdp_load_bytes, xdp_load_bytes>(registry);
     add_kernel_helper<H::xdp_store_bytes, xdp_store_bytes>(registry);
+    add_kernel_helper<H::skb_cgroup_id, skb_cgroup_id>(registry);
+    add_kernel_helper<H::skb_ancestor_cgroup_id, skb_ancestor_cgroup_id>(registry);
+    add_kernel_helper<H::sk_cgroup_id, sk_cgroup_id>(registry);
+    add_kernel_helper<H::sk_ancestor_cgroup_id, sk_ancestor_cgroup_id>(registry);
+    add_kernel_helper<H::get_netns_cookie, get_netns_cookie>(registry);
     add_kernel_helper<H::get_func_ip, get_func_ip>(registry);
     add_kernel_helper<H::get_attach_cookie, get_attach_cookie>(registry);
     add_kernel_helper<H::redirect, progtypes::redirect>(registry);

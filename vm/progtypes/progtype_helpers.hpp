@@ -47,6 +47,12 @@ EBPF_HELPER_DECL(xdp_event_output); // bpf_perf_event_output for xdp
 EBPF_HELPER_DECL(xdp_get_buff_len);
 EBPF_HELPER_DECL(xdp_load_bytes);
 EBPF_HELPER_DECL(xdp_store_bytes);
+// cgroup_helpers.cpp (the skb types)
+EBPF_HELPER_DECL(skb_cgroup_id);
+EBPF_HELPER_DECL(skb_ancestor_cgroup_id);
+EBPF_HELPER_DECL(sk_cgroup_id);
+EBPF_HELPER_DECL(sk_ancestor_cgroup_id);
+EBPF_HELPER_DECL(get_netns_cookie);
 // tracing_helpers.cpp
 EBPF_HELPER_DECL(get_func_ip);
 EBPF_HELPER_DECL(get_attach_cookie);

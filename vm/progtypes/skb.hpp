@@ -99,6 +99,9 @@ class SkbTestRun final : public RunContext {
     static Result<std::unique_ptr<SkbTestRun>> create(ProgType type, const TestRunInput& input);
 
     SkBuff& skb() { return skb_; }
+    // The test run's socket (skb->sk): the host may set what it does not take from the packet
+    // (its cgroup path).
+    Sock& sock() { return sk_; }
     const Sock& sock() const { return sk_; }
 
     void* ctx() override { return &skb_; }
