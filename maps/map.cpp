@@ -2,6 +2,7 @@
 // (map_create() in kernel/bpf/syscall.c, then the kind's map_alloc_check).
 #include "maps/map.hpp"
 
+#include "maps/bloom_filter.hpp"
 #include "maps/map_impl.hpp"
 #include "maps/stack_trace.hpp"
 
@@ -145,6 +146,7 @@ DefCheck kind_alloc_check(const MapDef& def) {
     case MapType::cpumap: return cpu_map_alloc_check(def);
     case MapType::xskmap: return xsk_map_alloc_check(def);
     case MapType::stack_trace: return stack_map_alloc_check(def);
+    case MapType::bloom_filter: return bloom_map_alloc_check(def);
     default: return DefError{kerr::einval, "map type not supported by this VM"};
     }
 }
@@ -169,6 +171,8 @@ DefCheck detail::check_map_def(const MapDef& def, const MapOptions& options) {
     if (options.ncpus == 0) return DefError{kerr::einval, "ncpus must be at least 1"};
     if ((def.map_flags & BPF_F_RDONLY) && (def.map_flags & BPF_F_WRONLY))
         return DefError{kerr::einval, "map_flags has both BPF_F_RDONLY and BPF_F_WRONLY"};
+    if (def.map_extra && def.type != MapType::bloom_filter)
+        return DefError{kerr::einval, "map_extra is for bloom filters"};
     if (auto e = kind_alloc_check(def)) return e;
     return spin_lock_check(def);
 }
@@ -213,6 +217,7 @@ Result<std::shared_ptr<Map>> create_map(const MapDef& def, const MapOptions& opt
     case MapType::cpumap: return construct_map(def, make_cpumap, options.ncpus);
     case MapType::xskmap: return construct_map(def, make_xskmap, options.ncpus);
     case MapType::stack_trace: return construct_map(def, make_stack_trace_map, options.ncpus);
+    case MapType::bloom_filter: return construct_map(def, make_bloom_filter, options.ncpus);
     default: // array_of_maps, hash_of_maps: the kernel needs the inner map too (inner_map_fd)
         return map_def_error(def,
                              {kerr::einval, "a map-in-map needs an inner map: create_map_in_map"});

@@ -25,6 +25,7 @@ struct MapDef {
     uint32_t value_size = 0;
     uint32_t max_entries = 0;
     uint32_t map_flags = 0;
+    uint64_t map_extra = 0;     // bloom filter: the number of hashes (0: 5); 0 for other kinds
     int32_t spin_lock_off = -1; // offset of a struct bpf_spin_lock in the value, from BTF; -1: none
     int32_t timer_off = -1;     // offset of a struct bpf_timer in the value, from BTF; -1: none
     std::string name;

@@ -40,6 +40,7 @@ bool map_allows(MapType type, int32_t func_id) {
     case M::xskmap: return is_one_of(func_id, {H::redirect_map, H::map_lookup_elem});
     case M::cpumap: return is_one_of(func_id, {H::redirect_map});
     case M::stack_trace: return is_one_of(func_id, {H::get_stackid});
+    case M::bloom_filter: return is_one_of(func_id, {H::map_peek_elem, H::map_push_elem});
     case M::array_of_maps:
     case M::hash_of_maps: return is_one_of(func_id, {H::map_lookup_elem});
     case M::queue:

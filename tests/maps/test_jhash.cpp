@@ -1,7 +1,7 @@
-// jhash2 against published vectors. lookup3.c publishes hashlittle() results (the kernel's
-// byte-wise jhash()) for strings; hashword() (jhash2) over whole words equals hashlittle() over
-// the same bytes on a little-endian host. So the byte-wise hash is written here on its own,
-// checked against those vectors, and jhash2 is checked against it.
+// jhash and jhash2 against published vectors. lookup3.c publishes hashlittle() results (the
+// kernel's byte-wise jhash()) for strings; hashword() (jhash2) over whole words equals
+// hashlittle() over the same bytes on a little-endian host. So the byte-wise hash is written here
+// on its own, checked against those vectors, and both of ours are checked against it.
 #include "maps/jhash.hpp"
 
 #include <catch2/catch.hpp>
@@ -76,5 +76,19 @@ TEST_CASE("jhash2 equals the byte-wise hash over the same words", "[maps][jhash]
         }
         x = x * 1103515245 + 12345;
         words.push_back(x);
+    }
+}
+
+TEST_CASE("jhash equals the byte-wise reference at every length", "[maps][jhash]") {
+    CHECK(ebpf::jhash("Four score and seven years ago", 30, 0) == 0x17770551);
+    CHECK(ebpf::jhash("Four score and seven years ago", 30, 1) == 0xcd628161);
+    if (std::endian::native != std::endian::little) return;
+    std::vector<uint8_t> bytes;
+    for (uint32_t n = 0; n <= 64; ++n) {
+        for (uint32_t initval : {0u, 5u, 0xdeadbeefu}) {
+            INFO(n << " bytes, initval " << initval);
+            CHECK(ebpf::jhash(bytes.data(), n, initval) == hashlittle(bytes.data(), n, initval));
+        }
+        bytes.push_back(static_cast<uint8_t>(n * 37 + 11));
     }
 }

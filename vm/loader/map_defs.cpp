@@ -286,6 +286,7 @@ Status collect_btf_maps(ObjectMaps& maps, const elf::File& elf, const Layout& la
         spec.btf_key_type_id = parsed.key_type_id;
         spec.btf_value_type_id = parsed.value_type_id;
         spec.map_extra = parsed.map_extra;
+        spec.def.map_extra = parsed.map_extra;
         if (parsed.has_inner) {
             auto inner_def = finish_def(*btf, inner);
             if (!inner_def) return fail("sec '.maps': " + inner_def.error().message);
