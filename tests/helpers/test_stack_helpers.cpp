@@ -7,6 +7,8 @@
 #include "maps/jhash.hpp"
 #include "maps/kernel_errno.hpp"
 #include "maps/stack_trace.hpp"
+#include "verifier/verifier.hpp"
+#include "vm/isa/assembler.hpp"
 
 #include <cstring>
 #include <numeric>
@@ -286,4 +288,32 @@ TEST_CASE("bpf_get_stackid and bpf_get_stack through a program", "[helpers][stac
         REQUIRE(r);
         CHECK(*r == 24 * 1000 + bucket_of(slice(kernel, 1, 2), 256));
     }
+}
+
+TEST_CASE("the verifier lets only bpf_get_stackid take a stack trace map", "[helpers][stack]") {
+    auto stacks = make_map(MapType::stack_trace, 4, 8 * 8, 16);
+    auto hash = make_map(MapType::hash, 4, 8, 16);
+    const auto verify_text = [&](const char* text) {
+        auto insns = assemble(text);
+        REQUIRE(insns);
+        VerifierOptions opts;
+        opts.prog_type = ProgType::kprobe;
+        opts.maps = {stacks.get(), hash.get()};
+        return verify(*insns, opts);
+    };
+    CHECK(verify_text("r2 = map[idx:0]\nr3 = 0\ncall bpf_get_stackid#27\nexit").accepted);
+    const auto other_map = verify_text("r2 = map[idx:1]\nr3 = 0\ncall bpf_get_stackid#27\nexit");
+    CHECK_FALSE(other_map.accepted);
+    CHECK(other_map.error == "cannot pass map_type 1 into func bpf_get_stackid#27");
+    const auto lookup = verify_text(R"(
+        *(u32 *)(r10 -4) = 0
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        call bpf_map_lookup_elem#1
+        r0 = 0
+        exit
+    )");
+    CHECK_FALSE(lookup.accepted);
+    CHECK(lookup.error == "cannot pass map_type 7 into func bpf_map_lookup_elem#1");
 }
