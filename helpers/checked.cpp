@@ -57,6 +57,9 @@ struct ArgChecker {
             if (r % 4) return fail(i, "= " + hex(r) + " is not a 4-byte aligned bpf_spin_lock");
             return memory(i, 4, true);
         case ArgType::ptr_to_long: return memory(i, 8, true);
+        case ArgType::ptr_to_aligned_u32:
+            if (r % 4) return fail(i, "= " + hex(r) + " is not 4-byte aligned");
+            return memory(i, 4, true);
         case ArgType::ptr_to_const_str:
             for (uint64_t n = 0; n < max_const_str; ++n) {
                 if (!state.accessible(r + n, 1, false))

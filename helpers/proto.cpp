@@ -49,6 +49,8 @@ void add_packet_protos(std::unordered_map<int32_t, HelperProto>& m) {
         proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_uninit_mem, A::const_size}));
     add(H::xdp_store_bytes,
         proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_mem, A::const_size}));
+    add(H::check_mtu, proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_aligned_u32,
+                                         A::anything, A::anything}));
     add(H::skb_cgroup_id, proto(R::integer, {A::ptr_to_ctx}));
     add(H::skb_ancestor_cgroup_id, proto(R::integer, {A::ptr_to_ctx, A::anything}));
     add(H::sk_cgroup_id, proto(R::integer, {A::ptr_to_btf_id_sock_common}));

@@ -31,6 +31,8 @@ enum class ArgType : uint8_t {
     ptr_to_long, // 8 writable bytes (strtol results)
     ptr_to_sock_common,        // a socket of any kind (not null)
     ptr_to_btf_id_sock_common, // a socket, also as a BTF pointer
+    // 4 aligned bytes the helper reads and writes (bpf_check_mtu's mtu_len)
+    ptr_to_aligned_u32,
 };
 
 enum class RetType : uint8_t {

@@ -62,7 +62,8 @@ const Compatible& compatible_types(ArgType arg) {
     case ArgType::ptr_to_mem:
     case ArgType::ptr_to_mem_or_null:
     case ArgType::ptr_to_uninit_mem:
-    case ArgType::ptr_to_long: return mem;
+    case ArgType::ptr_to_long:
+    case ArgType::ptr_to_aligned_u32: return mem;
     case ArgType::const_size:
     case ArgType::const_size_or_zero:
     case ArgType::const_alloc_size_or_zero:
@@ -375,6 +376,10 @@ int Env::check_helper_call(const Insn& insn, uint32_t insn_idx) {
                 return reject(-EACCES_, "R%u is not a known constant'", regno);
             alloc_size = static_cast<uint32_t>(reg.var_off.value);
             mark_chain_precision(regno);
+            break;
+        case ArgType::ptr_to_aligned_u32: // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED
+            if (int err = check_helper_mem_access(regno, 4, true, false)) return err;
+            if (int err = check_ptr_alignment(reg, 0, 4, true)) return err;
             break;
         case ArgType::ptr_to_ringbuf_mem:
             if (!reg.ref_obj_id)

@@ -77,6 +77,7 @@ class Env {
     // --- mem.cpp ---
     int check_mem_access(uint32_t insn_idx, uint32_t regno, int off, int size, bool write,
                          int value_regno, bool sign_ext);
+    int check_ptr_alignment(const RegState& reg, int off, int size, bool strict_once);
     int check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int size, bool write,
                               int value_regno, bool sign_ext, bool strict_once);
     int check_ptr_off_reg(const RegState& reg, uint32_t regno);

@@ -74,6 +74,32 @@ const char* map_struct_name(MapType type) {
 
 } // namespace
 
+// check_ptr_alignment: always for the stack (its spill tracking needs it), else when asked.
+int Env::check_ptr_alignment(const RegState& reg, int off, int size, bool strict_once) {
+    const bool strict = opts_.strict_alignment || strict_once || reg.type == RegType::ptr_to_stack;
+    if (strict && size != 1) {
+        if (reg.is_packet()) {
+            const Tnum at =
+                tnum_add(reg.var_off, tnum_const(static_cast<uint64_t>(2 + reg.off + off)));
+            if (!tnum_is_aligned(at, size))
+                return reject(-EACCES_, "misaligned packet access off %d+%s+%d+%d size %d", 2,
+                              tnum_str(reg.var_off).c_str(), reg.off, off, size);
+        } else {
+            const char* desc = reg.type == RegType::ptr_to_stack       ? "stack "
+                               : reg.type == RegType::ptr_to_map_value ? "value "
+                               : reg.type == RegType::ptr_to_map_key   ? "key "
+                               : reg.type == RegType::ptr_to_ctx       ? "context "
+                               : reg.type == RegType::ptr_to_flow_keys ? "flow keys "
+                                                                       : "";
+            const Tnum at = tnum_add(reg.var_off, tnum_const(static_cast<uint64_t>(reg.off + off)));
+            if (!tnum_is_aligned(at, size))
+                return reject(-EACCES_, "misaligned %saccess off %s+%d+%d size %d", desc,
+                              tnum_str(reg.var_off).c_str(), reg.off, off, size);
+        }
+    }
+    return 0;
+}
+
 int Env::check_mem_access(uint32_t insn_idx, uint32_t regno, int off, int size, bool write,
                           int value_regno, bool sign_ext) {
     return check_mem_access_once(insn_idx, regno, off, size, write, value_regno, sign_ext, false);
@@ -85,32 +111,7 @@ int Env::check_mem_access_once(uint32_t insn_idx, uint32_t regno, int off, int s
     RegState& reg = regs[regno];
     (void)insn_idx;
 
-    // Alignment: always for the stack (its spill tracking needs it), else when asked.
-    {
-        const bool strict =
-            opts_.strict_alignment || strict_once || reg.type == RegType::ptr_to_stack;
-        if (strict && size != 1) {
-            if (reg.is_packet()) {
-                const Tnum at =
-                    tnum_add(reg.var_off, tnum_const(static_cast<uint64_t>(2 + reg.off + off)));
-                if (!tnum_is_aligned(at, size))
-                    return reject(-EACCES_, "misaligned packet access off %d+%s+%d+%d size %d", 2,
-                                  tnum_str(reg.var_off).c_str(), reg.off, off, size);
-            } else {
-                const char* desc = reg.type == RegType::ptr_to_stack       ? "stack "
-                                   : reg.type == RegType::ptr_to_map_value ? "value "
-                                   : reg.type == RegType::ptr_to_map_key   ? "key "
-                                   : reg.type == RegType::ptr_to_ctx       ? "context "
-                                   : reg.type == RegType::ptr_to_flow_keys ? "flow keys "
-                                                                           : "";
-                const Tnum at =
-                    tnum_add(reg.var_off, tnum_const(static_cast<uint64_t>(reg.off + off)));
-                if (!tnum_is_aligned(at, size))
-                    return reject(-EACCES_, "misaligned %saccess off %s+%d+%d size %d", desc,
-                                  tnum_str(reg.var_off).c_str(), reg.off, off, size);
-            }
-        }
-    }
+    if (int err = check_ptr_alignment(reg, off, size, strict_once)) return err;
     off += reg.off;
     if (reg.maybe_null() && reg.type != RegType::ptr_to_mem)
         return reject(-EACCES_, "R%u invalid mem access '%s'", regno, reg_type_str(reg).c_str());

@@ -5,6 +5,7 @@
 
 #include "tests/helpers/helper_test.hpp"
 
+#include "verifier/verifier.hpp"
 #include "vm/loaded_object.hpp"
 #include "vm/progtypes/test_run.hpp"
 
@@ -617,6 +618,33 @@ TEST_CASE("header room, tunnel, csum level, ecn, redirect and xdp buffer helpers
                  "r3 = " + std::to_string(plen) + "\nr4 = " + std::to_string(flags) +
                  "\ncall bpf_redirect_neigh#152\nexit\n"});
     }
+    // bpf_check_mtu: R0 and what it wrote to mtu_len, together.
+    for (ProgType type : {ProgType::sched_cls, ProgType::xdp})
+        for (auto [ifindex, mtu_len, len_diff, flags] : {std::tuple{0, 0, 0, 0},
+                                                         {1, 0, 0, 0},
+                                                         {99, 0, 0, 0},
+                                                         {0, 1500, 0, 0},
+                                                         {0, 65536, 0, 0},
+                                                         {0, 65537, 0, 0},
+                                                         {0, 65500, 100, 0},
+                                                         {0, 0, 65500, 0},
+                                                         {0, 0, -100, 0},
+                                                         {0, 0, 0, 1},
+                                                         {0, 1500, 0, 1},
+                                                         {0, 0, 8, 1},
+                                                         {0, 0, 0, 2},
+                                                         {0, -1, 20, 0}})
+            cases.push_back({"check_mtu ifindex " + std::to_string(ifindex) + " mtu_len " +
+                                 std::to_string(mtu_len) + " len_diff " + std::to_string(len_diff) +
+                                 " flags " + std::to_string(flags),
+                             type,
+                             "*(u32 *)(r10 -4) = " + std::to_string(mtu_len) +
+                                 "\nr2 = " + std::to_string(ifindex) +
+                                 "\nr3 = r10\nr3 += -4\nr4 = " + std::to_string(len_diff) +
+                                 "\nr5 = " + std::to_string(flags) +
+                                 "\ncall bpf_check_mtu#163\nr0 <<= 32\n"
+                                 "r1 = *(u32 *)(r10 -4)\nr0 |= r1\nr1 = r0\nr1 >>= 32\n"
+                                 "r0 ^= r1\nexit\n"});
     cases.push_back({"xdp_get_buff_len", ProgType::xdp, "call bpf_xdp_get_buff_len#188\nexit\n"});
     for (auto [off, len] : {std::pair{0, 8}, {42, 8}, {43, 8}, {0x10000, 8}, {0, 0x10000}}) {
         if (len > 512) continue; // the stack holds the buffer
@@ -670,6 +698,52 @@ TEST_CASE("cgroup id helpers match the running kernel for a runner in the root c
     INFO(report);
     CHECK(report.empty());
     SUCCEED("compared " << compared << " cgroup id helper runs with the kernel's test runs");
+}
+
+// The kernel's verdict on a program: "" when it loads, else its log's message (the line before
+// the statistics).
+std::string kernel_verdict(ProgType type, const std::vector<Insn>& insns) {
+    static char log[1 << 16];
+    log[0] = 0;
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_level = 1, .log_size = sizeof log, .log_buf = log);
+    const int fd =
+        bpf_prog_load(static_cast<bpf_prog_type>(type), "verdict", "GPL",
+                      reinterpret_cast<const bpf_insn*>(insns.data()), insns.size(), &opts);
+    if (fd >= 0) {
+        close(fd);
+        return "";
+    }
+    std::istringstream in(log);
+    std::string line, message;
+    for (; std::getline(in, line);)
+        if (line.rfind("processed ", 0) != 0 && !line.empty()) message = line;
+    return message;
+}
+
+TEST_CASE("check_mtu's mtu_len argument is checked as the kernel checks it", "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    const std::string call = "\nr2 = 0\nr4 = 0\nr5 = 0\ncall bpf_check_mtu#163\nr0 = 0\nexit\n";
+    for (ProgType type : {ProgType::sched_cls, ProgType::xdp})
+        for (const std::string arg :
+             {"*(u32 *)(r10 -8) = 0\nr3 = r10\nr3 += -8",
+              "*(u64 *)(r10 -8) = 0\nr3 = r10\nr3 += -6", "r3 = r10\nr3 += -4",
+              "r3 = r10\nr3 += -2", "r3 = 0",
+              "r6 = r1\nr3 = *(u32 *)(r6 +76)\nr7 = *(u32 *)(r6 +80)\nr8 = r3\nr8 += 4\n"
+              "if r8 > r7 goto pc+1\nr1 = r6"}) {
+            std::string text = arg + call;
+            if (type == ProgType::xdp) { // xdp_md's data and data_end
+                const auto at = text.find("+76)");
+                if (at != std::string::npos) text.replace(at, 4, "+0)");
+                const auto end = text.find("+80)");
+                if (end != std::string::npos) text.replace(end, 4, "+4)");
+            }
+            auto insns = assemble(text);
+            REQUIRE(insns);
+            VerifierOptions options;
+            options.prog_type = type;
+            INFO(text);
+            CHECK(verify(*insns, options).error == kernel_verdict(type, *insns));
+        }
 }
 
 #endif

@@ -60,6 +60,7 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::sk_lookup_udp, sk_lookup_udp>(registry);
     add_kernel_helper<H::skc_lookup_tcp, skc_lookup_tcp>(registry);
     add_kernel_helper<H::fib_lookup, fib_lookup>(registry);
+    add_kernel_helper<H::check_mtu, check_mtu>(registry);
     add_kernel_helper<H::skb_load_bytes_relative, skb_load_bytes_relative>(registry);
     add_kernel_helper<H::skb_adjust_room, skb_adjust_room>(registry);
     add_kernel_helper<H::skb_change_head, skb_change_head>(registry);

@@ -69,6 +69,7 @@ EBPF_HELPER_DECL(sk_lookup_tcp);
 EBPF_HELPER_DECL(sk_lookup_udp);
 EBPF_HELPER_DECL(skc_lookup_tcp);
 EBPF_HELPER_DECL(fib_lookup);
+EBPF_HELPER_DECL(check_mtu);
 
 #undef EBPF_HELPER_DECL
 
