@@ -66,6 +66,9 @@ struct Sock {
     // what bpf_skb_cgroup_id, bpf_sk_cgroup_id and their ancestor forms report. Empty: the root
     // cgroup alone (id 1), where a socket of a task in no other cgroup is. The host owns the ids.
     std::span<const uint64_t> cgroup_path;
+    // The net_cls (cgroup v1) class id of the socket's cgroup, which bpf_skb_cgroup_classid
+    // reports: 0 when the host has net_cls give it none.
+    uint32_t cgroup_classid = 0;
 
     // The view the verifier calls a socket (bpf_sock, bpf_sock_common, a BTF pointer).
     uint64_t sk_view() const { return reinterpret_cast<uint64_t>(&sk); }

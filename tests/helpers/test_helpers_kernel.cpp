@@ -605,6 +605,43 @@ TEST_CASE("header room, tunnel, csum level, ecn, redirect and xdp buffer helpers
                  "r1 = *(u64 *)(r10 -16)\nr0 += r1\nr1 = *(u32 *)(r10 -8)\nr0 ^= r1\n"
                  "r1 = r0\nr1 >>= 32\nr0 ^= r1\nexit\n"});
     }
+    // bpf_skb_set_tstamp: R0, then the tstamp and tstamp_type the program reads.
+    for (auto [tstamp, type] : {std::pair{0, 0}, {5, 0}, {0, 1}, {7, 1}, {0, 2}, {9, 2}, {9, 3}})
+        cases.push_back(
+            {"skb_set_tstamp " + std::to_string(tstamp) + " type " + std::to_string(type),
+             ProgType::sched_cls,
+             "r6 = r1\nr2 = " + std::to_string(tstamp) + "\nr3 = " + std::to_string(type) +
+                 "\ncall bpf_skb_set_tstamp#192\nr0 <<= 16\n"
+                 "r1 = *(u64 *)(r6 +152)\nr1 <<= 8\nr0 ^= r1\n"
+                 "r1 = *(u8 *)(r6 +180)\nr0 ^= r1\nr1 = r0\nr1 >>= 32\nr0 ^= r1\n"
+                 "exit\n"});
+    // Tunnel options: set on fresh metadata (or none), then read back, with the key's flags.
+    const std::string set_key =
+        zero_key + "r1 = r6\n" + key + "r3 = 44\nr4 = 0\ncall bpf_skb_set_tunnel_key#21\n";
+    for (auto [with_key, set_size, get_size] : {std::tuple{true, 8, 8},
+                                                {true, 8, 16},
+                                                {true, 8, 4},
+                                                {true, 6, 8},
+                                                {false, 8, 8},
+                                                {true, 256, 8},
+                                                {true, 252, 256}}) {
+        std::string p = "r6 = r1\n" + std::string(with_key ? set_key : "") +
+                        "*(u64 *)(r10 -256) = 0\n*(u64 *)(r10 -248) = 0\n";
+        for (int off = -256; off < 0; off += 8)
+            p += "*(u64 *)(r10 " + std::to_string(off - 256) + ") = " + std::to_string(off * 7919) +
+                 "\n";
+        p += "r1 = r6\nr2 = r10\nr2 += -512\nr3 = " + std::to_string(set_size) +
+             "\ncall bpf_skb_set_tunnel_opt#30\nr8 = r0\nr1 = r6\nr2 = r10\nr2 += -256\nr3 = " +
+             std::to_string(get_size) +
+             "\ncall bpf_skb_get_tunnel_opt#29\nr8 <<= 8\nr8 ^= r0\n"
+             "r0 = *(u64 *)(r10 -256)\nr0 ^= r8\nr1 = *(u64 *)(r10 -248)\nr0 += r1\n"
+             "r7 = r0\nr1 = r6\nr2 = r10\nr2 += -48\nr3 = 44\nr4 = 16\n"
+             "call bpf_skb_get_tunnel_key#20\nr0 = *(u16 *)(r10 -26)\nr0 <<= 32\nr0 ^= r7\n"
+             "r1 = r0\nr1 >>= 32\nr0 ^= r1\nexit\n";
+        cases.push_back({"tunnel opt " + std::string(with_key ? "after key " : "no key ") +
+                             std::to_string(set_size) + " get " + std::to_string(get_size),
+                         ProgType::sched_cls, p});
+    }
     cases.push_back({"redirect_peer", ProgType::sched_cls,
                      "r1 = 3\nr2 = 0\ncall bpf_redirect_peer#155\nexit\n"});
     cases.push_back({"redirect_peer flags", ProgType::sched_cls,
@@ -678,6 +715,8 @@ TEST_CASE("cgroup id helpers match the running kernel for a runner in the root c
     }
     std::vector<Case> cases;
     cases.push_back({"skb_cgroup_id", ProgType::sched_cls, "call bpf_skb_cgroup_id#79\nexit\n"});
+    cases.push_back(
+        {"skb_cgroup_classid", ProgType::sched_cls, "call bpf_skb_cgroup_classid#151\nexit\n"});
     for (int level : {0, 1, 2, -1})
         cases.push_back(
             {"skb_ancestor_cgroup_id " + std::to_string(level), ProgType::sched_cls,

@@ -325,6 +325,19 @@ TEST_CASE("skb_get_tunnel_key reads the tunnel metadata the host gave the packet
     CHECK(key[6] == 0xabcde);
     // The layout with only an IPv4 remote address is refused for IPv6 metadata.
     CHECK(progtypes::skb_get_tunnel_key(t.r1(), u(key), 8, 1, 0, &t.state) == neg(herr::einval));
+    // Options received with it (a Geneve option); they can only be set on metadata for sending.
+    uint8_t opts[8] = {};
+    CHECK(progtypes::skb_get_tunnel_opt(t.r1(), u(opts), sizeof opts, 0, 0, &t.state) ==
+          neg(herr::enoent));
+    info.flags |= 1 << 11; // IP_TUNNEL_GENEVE_OPT_BIT
+    info.options[0] = 0x01;
+    info.options[3] = 0x01;
+    info.options_len = 4;
+    std::memset(opts, 0xaa, sizeof opts);
+    CHECK(progtypes::skb_get_tunnel_opt(t.r1(), u(opts), sizeof opts, 0, 0, &t.state) == 4);
+    CHECK(std::vector<uint8_t>(opts, opts + 8) == std::vector<uint8_t>{1, 0, 0, 1, 0, 0, 0, 0});
+    CHECK(progtypes::skb_get_tunnel_opt(t.r1(), u(opts), 3, 0, 0, &t.state) == neg(herr::enomem));
+    CHECK(progtypes::skb_set_tunnel_opt(t.r1(), u(opts), 4, 0, 0, &t.state) == neg(herr::einval));
 }
 
 TEST_CASE("redirect_neigh and redirect_peer record the redirect for the host", "[helpers][skb]") {

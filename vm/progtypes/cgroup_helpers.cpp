@@ -1,7 +1,8 @@
 // The socket types' cgroup and namespace identities (net/core/filter.c): bpf_skb_cgroup_id,
 // bpf_skb_ancestor_cgroup_id, bpf_sk_cgroup_id, bpf_sk_ancestor_cgroup_id from the cgroup path
-// the host gave the socket (Sock::cgroup_path), and bpf_get_netns_cookie from the run's
-// namespace (RunState::netns_cookie).
+// the host gave the socket (Sock::cgroup_path), bpf_skb_cgroup_classid from its net_cls class id
+// (Sock::cgroup_classid), and bpf_get_netns_cookie from the run's namespace
+// (RunState::netns_cookie).
 #include "helpers/sock.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
 #include "vm/progtypes/skb.hpp"
@@ -11,10 +12,16 @@ namespace {
 
 constexpr uint64_t root_cgroup_path[] = {1};
 
-// sk_to_full_sk, then the full socket's cgroup path; empty for none.
-std::span<const uint64_t> cgroup_path_of(const Sock* sk) {
+// sk_to_full_sk: the full socket, or null.
+const Sock* full_sock(const Sock* sk) {
     if (sk && sk->sk.state == tcp_state::new_syn_recv) sk = sk->listener;
-    if (!sk || !sk_fullsock(*sk)) return {};
+    return sk && sk_fullsock(*sk) ? sk : nullptr;
+}
+
+// The full socket's cgroup path; empty for none.
+std::span<const uint64_t> cgroup_path_of(const Sock* sk) {
+    sk = full_sock(sk);
+    if (!sk) return {};
     return sk->cgroup_path.empty() ? std::span<const uint64_t>(root_cgroup_path) : sk->cgroup_path;
 }
 
@@ -51,6 +58,11 @@ uint64_t sk_cgroup_id(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunSt
 
 uint64_t sk_ancestor_cgroup_id(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunState*) {
     return ancestor_cgroup_id(cgroup_path_of(r1 ? Sock::of_view(r1) : nullptr), r2);
+}
+
+uint64_t skb_cgroup_classid(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    const Sock* sk = full_sock(skb_sock(r1, state, "bpf_skb_cgroup_classid"));
+    return sk ? sk->cgroup_classid : 0;
 }
 
 // Every device and socket of a run is in the run's namespace.

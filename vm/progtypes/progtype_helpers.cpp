@@ -68,6 +68,10 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::skb_ecn_set_ce, skb_ecn_set_ce>(registry);
     add_kernel_helper<H::skb_get_tunnel_key, skb_get_tunnel_key>(registry);
     add_kernel_helper<H::skb_set_tunnel_key, skb_set_tunnel_key>(registry);
+    add_kernel_helper<H::skb_get_tunnel_opt, skb_get_tunnel_opt>(registry);
+    add_kernel_helper<H::skb_set_tunnel_opt, skb_set_tunnel_opt>(registry);
+    add_kernel_helper<H::skb_set_tstamp, skb_set_tstamp>(registry);
+    add_kernel_helper<H::skb_cgroup_classid, skb_cgroup_classid>(registry);
     add_kernel_helper<H::redirect_neigh, redirect_neigh>(registry);
     add_kernel_helper<H::redirect_peer, redirect_peer>(registry);
     add_kernel_helper<H::xdp_get_buff_len, xdp_get_buff_len>(registry);

@@ -30,6 +30,7 @@ EBPF_HELPER_DECL(skb_load_bytes_relative);
 EBPF_HELPER_DECL(skb_redirect); // bpf_redirect for tc
 EBPF_HELPER_DECL(redirect_neigh);
 EBPF_HELPER_DECL(redirect_peer);
+EBPF_HELPER_DECL(skb_set_tstamp);
 EBPF_HELPER_DECL(skb_event_output); // bpf_perf_event_output for the skb types
 // skb_room_helpers.cpp
 EBPF_HELPER_DECL(skb_adjust_room);
@@ -37,6 +38,8 @@ EBPF_HELPER_DECL(skb_change_head);
 // skb_tunnel_helpers.cpp
 EBPF_HELPER_DECL(skb_get_tunnel_key);
 EBPF_HELPER_DECL(skb_set_tunnel_key);
+EBPF_HELPER_DECL(skb_get_tunnel_opt);
+EBPF_HELPER_DECL(skb_set_tunnel_opt);
 // xdp_helpers.cpp
 EBPF_HELPER_DECL(xdp_adjust_head);
 EBPF_HELPER_DECL(xdp_adjust_tail);
@@ -52,6 +55,7 @@ EBPF_HELPER_DECL(skb_cgroup_id);
 EBPF_HELPER_DECL(skb_ancestor_cgroup_id);
 EBPF_HELPER_DECL(sk_cgroup_id);
 EBPF_HELPER_DECL(sk_ancestor_cgroup_id);
+EBPF_HELPER_DECL(skb_cgroup_classid);
 EBPF_HELPER_DECL(get_netns_cookie);
 // tracing_helpers.cpp
 EBPF_HELPER_DECL(get_func_ip);

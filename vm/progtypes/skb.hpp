@@ -31,6 +31,9 @@ struct TunnelInfo {
     uint8_t ttl = 0;
     uint32_t label = 0; // the IPv6 flow label
     uint16_t flags = 0; // the IP_TUNNEL_*_BIT flags below 16 (1 << IP_TUNNEL_CSUM_BIT, ...)
+    // The tunnel options (Geneve, VXLAN GBP, ERSPAN, ...), options_len bytes.
+    uint8_t options[255] = {};
+    uint8_t options_len = 0;
 };
 
 struct SkBuff {

@@ -30,6 +30,10 @@ uint64_t ret(long v) {
     return static_cast<uint64_t>(v);
 }
 
+uint16_t be16(uint16_t v) {
+    return static_cast<uint16_t>(v << 8 | v >> 8);
+}
+
 bool is_skb_type(uint32_t type) {
     switch (static_cast<ProgType>(type)) {
     case ProgType::socket_filter:
@@ -198,6 +202,22 @@ uint64_t skb_redirect(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, Ru
     if (r2 & ~BPF_F_INGRESS) return TC_ACT_SHOT;
     state->redirect = RedirectInfo{static_cast<uint32_t>(r1), r2, nullptr};
     return TC_ACT_REDIRECT;
+}
+
+// BPF_SKB_CLOCK_REALTIME, _MONOTONIC or _TAI (the skb's tstamp_type takes the same numbers);
+// only the two latter refuse a zero time, and only IP packets take one.
+uint64_t skb_set_tstamp(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t,
+                        RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_set_tstamp");
+    if (!skb) return 0;
+    constexpr uint32_t clock_realtime = 0, clock_tai = 2;
+    if (skb->protocol != be16(uapi::eth_p_ip) && skb->protocol != be16(uapi::eth_p_ipv6))
+        return ret(-herr::eopnotsupp);
+    const auto type = static_cast<uint32_t>(r3);
+    if (type > clock_tai || (type != clock_realtime && !r2)) return ret(-herr::einval);
+    skb->tstamp = r2;
+    skb->tstamp_type = static_cast<uint8_t>(type);
+    return 0;
 }
 
 // The nexthop (struct bpf_redir_neigh, 20 bytes) is optional; a shorter one, or flags, drop.

@@ -1,7 +1,7 @@
 // tc's tunnel metadata helpers (net/core/filter.c): bpf_skb_get_tunnel_key reads the packet's
 // TunnelInfo as a struct bpf_tunnel_key, bpf_skb_set_tunnel_key gives the packet one for sending
-// (the kernel's per-CPU metadata dst). The older, shorter layouts of bpf_tunnel_key are taken as
-// the kernel takes them.
+// (the kernel's per-CPU metadata dst), and bpf_skb_get/set_tunnel_opt read and set its options.
+// The older, shorter layouts of bpf_tunnel_key are taken as the kernel takes them.
 #include "helpers/helper_errno.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
 #include "vm/progtypes/skb.hpp"
@@ -30,6 +30,9 @@ constexpr uint64_t BPF_F_TUNINFO_IPV6 = 1 << 0, BPF_F_ZERO_CSUM_TX = 1 << 1,
 constexpr uint16_t tunnel_csum = 1 << 0, tunnel_key = 1 << 2, tunnel_seq = 1 << 3,
                    tunnel_dont_fragment = 1 << 8, tunnel_nocache = 1 << 13;
 constexpr uint32_t ipv6_flowlabel_mask = 0x000fffff;
+// ip_tunnel_set_options_present: the GENEVE_OPT, VXLAN_OPT, ERSPAN_OPT and GTP_OPT bits (PFCP's,
+// above 16, is not among the flags kept here).
+constexpr uint16_t tunnel_options_present = 1 << 11 | 1 << 12 | 1 << 14 | 1 << 15;
 
 uint64_t ret(long v) {
     return static_cast<uint64_t>(v);
@@ -128,6 +131,46 @@ uint64_t skb_set_tunnel_key(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, 
         std::memcpy(info.src, &src, 4);
     }
     skb->tunnel = info;
+    return 0;
+}
+
+// The options, zero-padded to size; their length is returned.
+uint64_t skb_get_tunnel_opt(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t,
+                            RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_get_tunnel_opt");
+    if (!skb) return 0;
+    auto* to = reinterpret_cast<uint8_t*>(r2);
+    const auto size = static_cast<uint32_t>(r3);
+    const TunnelInfo& info = skb->tunnel;
+    long err = 0;
+    if (!info.present || !(info.flags & tunnel_options_present))
+        err = -herr::enoent;
+    else if (size < info.options_len)
+        err = -herr::enomem;
+    if (err) {
+        std::memset(to, 0, size);
+        return ret(err);
+    }
+    std::memcpy(to, info.options, info.options_len);
+    std::memset(to + info.options_len, 0, size - info.options_len);
+    return info.options_len;
+}
+
+// Only on metadata bpf_skb_set_tunnel_key set (not on what the packet was received with), in
+// whole 32-bit words, at most 255 bytes.
+uint64_t skb_set_tunnel_opt(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t,
+                            RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_set_tunnel_opt");
+    if (!skb) return 0;
+    const auto size = static_cast<uint32_t>(r3);
+    TunnelInfo& info = skb->tunnel;
+    if (!info.present || !info.tx || size % 4) return ret(-herr::einval);
+    if (size > sizeof info.options) return ret(-herr::enomem);
+    info.options_len = static_cast<uint8_t>(size);
+    if (size) {
+        std::memcpy(info.options, reinterpret_cast<const void*>(r2), size);
+        info.flags |= tunnel_options_present;
+    }
     return 0;
 }
 
