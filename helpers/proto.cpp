@@ -62,8 +62,15 @@ void add_packet_protos(std::unordered_map<int32_t, HelperProto>& m) {
     add(H::sk_ancestor_cgroup_id, proto(R::integer, {A::ptr_to_btf_id_sock_common, A::anything}));
     add(H::get_netns_cookie, proto(R::integer, {A::ptr_to_ctx}));
     // kprobe's bpf_get_func_ip, and the probe types' bpf_get_attach_cookie (bpf_trace.c)
-    add(H::get_func_ip, proto(R::integer, {A::ptr_to_ctx}));
+    add(H::get_func_ip, proto(R::integer, {A::ptr_to_ctx}, true));
     add(H::get_attach_cookie, proto(R::integer, {A::ptr_to_ctx}));
+    // perf_event's
+    add(H::perf_prog_read_value,
+        proto(R::integer, {A::ptr_to_ctx, A::ptr_to_uninit_mem, A::const_size}, true));
+    // The buffer is ARG_PTR_TO_MEM_OR_NULL | MEM_WRITE: the helper writes it.
+    add(H::read_branch_records,
+        proto(R::integer,
+              {A::ptr_to_ctx, A::ptr_to_mem_or_null, A::const_size_or_zero, A::anything}, true));
 }
 
 // Socket lookups and casts (net/core/filter.c): references acquired, released and shared.

@@ -133,6 +133,14 @@ class RunState {
     std::span<const uint64_t> kernel_callchain;
     std::span<const uint64_t> user_callchain;
 
+    // The perf event a perf_event program runs for, as the host stands in for it: its count
+    // (struct bpf_perf_event_value: counter, time enabled, time running) that
+    // bpf_perf_prog_read_value reads, and the branch records of its sample (struct
+    // perf_branch_entry: from, to, flags, 24 bytes each) that bpf_read_branch_records copies;
+    // empty (the default), the sample has no branch stack.
+    std::array<uint64_t, 3> perf_event_value{};
+    std::span<const uint64_t> branch_records;
+
     // What the run leaves for the host: each bpf_trace_printk line (null: discarded), and the
     // last redirect.
     std::vector<std::string>* trace_pipe = nullptr;

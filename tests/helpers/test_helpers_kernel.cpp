@@ -7,6 +7,7 @@
 
 #include "verifier/verifier.hpp"
 #include "vm/loaded_object.hpp"
+#include "vm/progtypes/prog_type_info.hpp"
 #include "vm/progtypes/test_run.hpp"
 
 #include <bpf/bpf.h>
@@ -781,6 +782,29 @@ TEST_CASE("check_mtu's mtu_len argument is checked as the kernel checks it", "[h
             VerifierOptions options;
             options.prog_type = type;
             INFO(text);
+            CHECK(verify(*insns, options).error == kernel_verdict(type, *insns));
+        }
+}
+
+TEST_CASE("perf_event and kprobe attachment helpers are verified as the kernel verifies them",
+          "[helpers][kernel]") {
+    if (!kernel_ready()) return;
+    const std::string value_buf = "*(u64 *)(r10 -24) = 0\nr2 = r10\nr2 += -24\n";
+    const std::vector<std::string> bodies = {
+        value_buf + "r3 = 24\ncall bpf_perf_prog_read_value#56",
+        value_buf + "r3 = 0\ncall bpf_perf_prog_read_value#56",
+        value_buf + "r3 = 24\nr4 = 0\ncall bpf_read_branch_records#119",
+        "r2 = 0\nr3 = 0\nr4 = 1\ncall bpf_read_branch_records#119",
+        "r2 = 0\nr3 = 8\nr4 = 0\ncall bpf_read_branch_records#119",
+        "call bpf_get_func_ip#173",
+        "call bpf_get_attach_cookie#174"};
+    for (ProgType type : {ProgType::perf_event, ProgType::kprobe, ProgType::tracepoint})
+        for (const std::string& body : bodies) {
+            auto insns = assemble(body + "\nr0 = 0\nexit\n");
+            REQUIRE(insns);
+            VerifierOptions options;
+            options.prog_type = type;
+            INFO(prog_type_info(type)->name << ": " << body);
             CHECK(verify(*insns, options).error == kernel_verdict(type, *insns));
         }
 }

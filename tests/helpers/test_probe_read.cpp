@@ -193,3 +193,32 @@ TEST_CASE("get_func_ip and get_attach_cookie give what the host set for the prob
     CHECK(ip_fn(u(regs), 0, 0, 0, 0, &state) == 0xffffffff81234560);
     CHECK(cookie_fn(u(regs), 0, 0, 0, 0, &state) == 42);
 }
+
+TEST_CASE("perf_prog_read_value and read_branch_records give what the host set for the event",
+          "[helpers][probe]") {
+    const HelperFn read_value =
+        vm().helpers().find(static_cast<int32_t>(KernelHelper::perf_prog_read_value))->fn;
+    const HelperFn branches =
+        vm().helpers().find(static_cast<int32_t>(KernelHelper::read_branch_records))->fn;
+    RunState state;
+    state.perf_event_value = {1000, 20, 10};
+    uint64_t value[3] = {7, 7, 7};
+    CHECK(read_value(0, u(value), 24, 0, 0, &state) == 0);
+    CHECK((value[0] == 1000 && value[1] == 20 && value[2] == 10));
+    CHECK(read_value(0, u(value), 16, 0, 0, &state) == neg(herr::einval));
+    CHECK((value[0] == 0 && value[1] == 0 && value[2] == 10));
+
+    uint64_t buf[6] = {};
+    const uint64_t flag_size = 1; // BPF_F_GET_BRANCH_RECORDS_SIZE
+    CHECK(branches(0, u(buf), 48, 0, 0, &state) == neg(herr::enoent)); // no branch stack
+    CHECK(branches(0, u(buf), 48, 2, 0, &state) == neg(herr::einval));
+    const uint64_t records[] = {0x1000, 0x2000, 1, 0x3000, 0x4000, 2};
+    state.branch_records = records;
+    CHECK(branches(0, 0, 0, flag_size, 0, &state) == 48);
+    CHECK(branches(0, u(buf), 24, 0, 0, &state) == 24);
+    CHECK((buf[0] == 0x1000 && buf[2] == 1 && buf[3] == 0));
+    CHECK(branches(0, u(buf), 48, 0, 0, &state) == 48);
+    CHECK(buf[5] == 2);
+    CHECK(branches(0, u(buf), 20, 0, 0, &state) == neg(herr::einval));
+    CHECK(branches(0, 0, 0, 0, 0, &state) == neg(herr::einval));
+}

@@ -84,6 +84,8 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::get_netns_cookie, get_netns_cookie>(registry);
     add_kernel_helper<H::get_func_ip, get_func_ip>(registry);
     add_kernel_helper<H::get_attach_cookie, get_attach_cookie>(registry);
+    add_kernel_helper<H::perf_prog_read_value, perf_prog_read_value>(registry);
+    add_kernel_helper<H::read_branch_records, read_branch_records>(registry);
     add_kernel_helper<H::redirect, progtypes::redirect>(registry);
     add_kernel_helper<H::perf_event_output, progtypes::perf_event_output>(registry);
 }

@@ -60,6 +60,8 @@ EBPF_HELPER_DECL(get_netns_cookie);
 // tracing_helpers.cpp
 EBPF_HELPER_DECL(get_func_ip);
 EBPF_HELPER_DECL(get_attach_cookie);
+EBPF_HELPER_DECL(perf_prog_read_value);
+EBPF_HELPER_DECL(read_branch_records);
 
 // skb_header_helpers.cpp
 EBPF_HELPER_DECL(skb_vlan_push);
