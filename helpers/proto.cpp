@@ -44,6 +44,8 @@ void add_packet_protos(std::unordered_map<int32_t, HelperProto>& m) {
     add(H::skb_get_tunnel_opt,
         proto(R::integer, {A::ptr_to_ctx, A::ptr_to_uninit_mem, A::const_size}));
     add(H::skb_set_tunnel_opt, proto(R::integer, {A::ptr_to_ctx, A::ptr_to_mem, A::const_size}));
+    add(H::skb_get_xfrm_state, proto(R::integer, {A::ptr_to_ctx, A::anything, A::ptr_to_uninit_mem,
+                                                  A::const_size, A::anything}));
     add(H::skb_set_tstamp, proto(R::integer, {A::ptr_to_ctx, A::anything, A::anything}));
     add(H::skb_cgroup_classid, proto(R::integer, {A::ptr_to_ctx}));
     add(H::redirect_neigh, proto(R::integer, {A::anything, A::ptr_to_mem_or_null,

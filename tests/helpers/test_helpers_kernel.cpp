@@ -643,6 +643,16 @@ TEST_CASE("header room, tunnel, csum level, ecn, redirect and xdp buffer helpers
                              std::to_string(set_size) + " get " + std::to_string(get_size),
                          ProgType::sched_cls, p});
     }
+    // A test run's packet came through no IPsec: every bpf_skb_get_xfrm_state is -EINVAL.
+    for (auto [index, size, flags] : {std::tuple{0, 28, 0}, {1, 28, 0}, {0, 24, 0}, {0, 28, 1}})
+        cases.push_back({"skb_get_xfrm_state " + std::to_string(index) + " size " +
+                             std::to_string(size) + " flags " + std::to_string(flags),
+                         ProgType::sched_cls,
+                         "*(u64 *)(r10 -32) = -1\nr2 = " + std::to_string(index) +
+                             "\nr3 = r10\nr3 += -32\nr4 = " + std::to_string(size) +
+                             "\nr5 = " + std::to_string(flags) +
+                             "\ncall bpf_skb_get_xfrm_state#66\nr1 = *(u64 *)(r10 -32)\n"
+                             "r0 += r1\nexit\n"});
     cases.push_back({"redirect_peer", ProgType::sched_cls,
                      "r1 = 3\nr2 = 0\ncall bpf_redirect_peer#155\nexit\n"});
     cases.push_back({"redirect_peer flags", ProgType::sched_cls,

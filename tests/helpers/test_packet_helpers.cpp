@@ -355,3 +355,29 @@ TEST_CASE("redirect_neigh and redirect_peer record the redirect for the host", "
     CHECK(progtypes::redirect_neigh(9, u(nh), 16, 0, 0, &state) == 2); // TC_ACT_SHOT
     CHECK(progtypes::redirect_peer(9, 1, 0, 0, 0, &state) == 2);
 }
+
+TEST_CASE("skb_get_xfrm_state reads the IPsec states the host gave the packet", "[helpers][skb]") {
+    Skb t;
+    uint8_t to[28];
+    CHECK(progtypes::skb_get_xfrm_state(t.r1(), 0, u(to), sizeof to, 0, &t.state) ==
+          neg(herr::einval));
+    XfrmState states[2];
+    states[0].reqid = 7;
+    states[0].spi = 0x78563412;
+    states[0].family = 2;
+    states[0].saddr[0] = 10;
+    states[0].saddr[3] = 9;
+    states[1].family = 10;
+    states[1].saddr[15] = 1;
+    t.skb().sec_path = states;
+    CHECK(progtypes::skb_get_xfrm_state(t.r1(), 0, u(to), sizeof to, 0, &t.state) == 0);
+    CHECK(std::vector<uint8_t>(to, to + 16) ==
+          std::vector<uint8_t>{7, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 2, 0, 0, 0, 10, 0, 0, 9});
+    CHECK(progtypes::skb_get_xfrm_state(t.r1(), 1, u(to), sizeof to, 0, &t.state) == 0);
+    CHECK(to[27] == 1);
+    CHECK(progtypes::skb_get_xfrm_state(t.r1(), 2, u(to), sizeof to, 0, &t.state) ==
+          neg(herr::einval));
+    CHECK(progtypes::skb_get_xfrm_state(t.r1(), 0, u(to), sizeof to, 1, &t.state) ==
+          neg(herr::einval));
+    CHECK(std::all_of(to, to + 28, [](uint8_t b) { return b == 0; }));
+}

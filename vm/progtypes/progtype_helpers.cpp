@@ -70,6 +70,7 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::skb_set_tunnel_key, skb_set_tunnel_key>(registry);
     add_kernel_helper<H::skb_get_tunnel_opt, skb_get_tunnel_opt>(registry);
     add_kernel_helper<H::skb_set_tunnel_opt, skb_set_tunnel_opt>(registry);
+    add_kernel_helper<H::skb_get_xfrm_state, skb_get_xfrm_state>(registry);
     add_kernel_helper<H::skb_set_tstamp, skb_set_tstamp>(registry);
     add_kernel_helper<H::skb_cgroup_classid, skb_cgroup_classid>(registry);
     add_kernel_helper<H::redirect_neigh, redirect_neigh>(registry);

@@ -40,6 +40,7 @@ EBPF_HELPER_DECL(skb_get_tunnel_key);
 EBPF_HELPER_DECL(skb_set_tunnel_key);
 EBPF_HELPER_DECL(skb_get_tunnel_opt);
 EBPF_HELPER_DECL(skb_set_tunnel_opt);
+EBPF_HELPER_DECL(skb_get_xfrm_state);
 // xdp_helpers.cpp
 EBPF_HELPER_DECL(xdp_adjust_head);
 EBPF_HELPER_DECL(xdp_adjust_tail);

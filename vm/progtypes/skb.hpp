@@ -36,6 +36,15 @@ struct TunnelInfo {
     uint8_t options_len = 0;
 };
 
+// One IPsec state the packet went through on receive (an xfrm_state of its sec_path), as
+// bpf_skb_get_xfrm_state reports it.
+struct XfrmState {
+    uint32_t reqid = 0;
+    uint32_t spi = 0;       // network byte order
+    uint16_t family = 0;    // AF_INET or AF_INET6
+    uint8_t saddr[16] = {}; // the remote end, network byte order (IPv4: the first 4 bytes)
+};
+
 struct SkBuff {
     uint32_t cb[5]; // qdisc_skb_cb's data, 8-byte aligned as the kernel's for 8-byte accesses
     uint32_t mark;
@@ -77,6 +86,7 @@ struct SkBuff {
     uint32_t csum;
     uint8_t encapsulation; // bpf_skb_adjust_room pushed an outer header (skb->encapsulation)
     TunnelInfo tunnel;
+    std::span<const XfrmState> sec_path; // the host's; empty: the packet came through no IPsec
 };
 
 inline constexpr uint8_t checksum_none = 0, checksum_unnecessary = 1, checksum_complete = 2;

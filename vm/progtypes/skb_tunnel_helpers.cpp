@@ -2,6 +2,7 @@
 // TunnelInfo as a struct bpf_tunnel_key, bpf_skb_set_tunnel_key gives the packet one for sending
 // (the kernel's per-CPU metadata dst), and bpf_skb_get/set_tunnel_opt read and set its options.
 // The older, shorter layouts of bpf_tunnel_key are taken as the kernel takes them.
+// bpf_skb_get_xfrm_state reads the IPsec states the packet came through.
 #include "helpers/helper_errno.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
 #include "vm/progtypes/skb.hpp"
@@ -171,6 +172,29 @@ uint64_t skb_set_tunnel_opt(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uin
         std::memcpy(info.options, reinterpret_cast<const void*>(r2), size);
         info.flags |= tunnel_options_present;
     }
+    return 0;
+}
+
+// The index-th state of the packet's sec_path as a struct bpf_xfrm_state; -EINVAL (cleared)
+// for none, flags, or another size.
+uint64_t skb_get_xfrm_state(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                            RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_get_xfrm_state");
+    if (!skb) return 0;
+    constexpr uint32_t bpf_xfrm_state_size = 28; // reqid, spi, family, ext, remote_ipv6[4]
+    constexpr uint16_t af_inet6 = 10;
+    auto* to = reinterpret_cast<uint8_t*>(r3);
+    const auto index = static_cast<uint32_t>(r2), size = static_cast<uint32_t>(r4);
+    if (index >= skb->sec_path.size() || r5 || size != bpf_xfrm_state_size) {
+        std::memset(to, 0, size);
+        return ret(-herr::einval);
+    }
+    const XfrmState& x = skb->sec_path[index];
+    std::memset(to, 0, size);
+    std::memcpy(to, &x.reqid, 4);
+    std::memcpy(to + 4, &x.spi, 4);
+    std::memcpy(to + 8, &x.family, 2);
+    std::memcpy(to + 12, x.saddr, x.family == af_inet6 ? 16 : 4);
     return 0;
 }
 
