@@ -120,7 +120,19 @@ TEST_CASE("the oracle's cases cover programs, types, map kinds and helpers", "[p
                 H::redirect,
                 H::redirect_map,
                 H::spin_lock,
-                H::spin_unlock}) {
+                H::spin_unlock,
+                H::skb_adjust_room,
+                H::skb_change_head,
+                H::skb_load_bytes_relative,
+                H::csum_level,
+                H::skb_ecn_set_ce,
+                H::skb_get_tunnel_key,
+                H::skb_set_tunnel_key,
+                H::redirect_neigh,
+                H::redirect_peer,
+                H::xdp_get_buff_len,
+                H::xdp_load_bytes,
+                H::xdp_store_bytes}) {
         INFO("helper #" << static_cast<int32_t>(h));
         CHECK(used.helpers.count(static_cast<int32_t>(h)) == 1);
     }
