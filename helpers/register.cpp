@@ -56,4 +56,8 @@ void register_kernel_helpers(HelperRegistry& registry) {
 #undef EBPF_REGISTER
 }
 
+HelperFn kernel_map_lookup_elem() {
+    return &checked_helper<KernelHelper::map_lookup_elem, helpers::map_lookup_elem>;
+}
+
 } // namespace ebpf

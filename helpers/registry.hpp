@@ -37,4 +37,8 @@ std::string kernel_helper_name(int32_t id);
 // Registers the kernel helpers this build implements (time, random, CPU and NUMA ids, ...).
 void register_kernel_helpers(HelperRegistry& registry);
 
+// The function register_kernel_helpers() binds to bpf_map_lookup_elem. Where a program calls it
+// on a map known when compiling, a JIT may call the map's Map::direct_lookup() instead.
+HelperFn kernel_map_lookup_elem();
+
 } // namespace ebpf

@@ -23,6 +23,12 @@ class ArrayMap final : public Map {
         return value_ptr(index, percpu_ ? cpu : 0);
     }
 
+    DirectLookup direct_lookup() const override {
+        if (percpu_) return nullptr;
+        return
+            [](Map* map, const void* key) { return static_cast<ArrayMap*>(map)->lookup(key, 0); };
+    }
+
     // array_map_update_elem(): the checks in the kernel's order.
     long update(const void* key, const void* value, uint64_t flags, uint32_t cpu) override {
         if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -kerr::einval;

@@ -19,6 +19,40 @@ uint64_t mix64(uint64_t h) {
     return h ^ (h >> 33);
 }
 
+// wyhash's multiply-and-fold: the 128-bit product's halves xored. One multiply mixes every bit of
+// both operands into the low bits that pick the bucket.
+[[gnu::always_inline]] inline uint64_t mum(uint64_t a, uint64_t b) {
+    const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+    return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+constexpr uint64_t wy_p0 = 0xa0761d6478bd642fULL, wy_p1 = 0xe7037ed1a0b428dbULL,
+                   wy_p2 = 0x8ebc6af09c88c6e3ULL;
+
+// wyhash's shape (16 bytes a multiply), over the key's words as key_word() reads them. The seed
+// goes into both factors: a key that zeroes one factor can then not be chosen without it.
+[[gnu::always_inline]] inline uint32_t hash_words(const void* key, uint32_t size, uint64_t seed) {
+    const auto* p = static_cast<const uint8_t*>(key);
+    uint32_t n = size;
+    uint64_t h = seed;
+    for (; n > 16; p += 16, n -= 16)
+        h = mum(key_word(p, 8) ^ h ^ wy_p1, key_word(p + 8, 8) ^ h ^ wy_p0);
+    const uint64_t lo = key_word(p, n);
+    const uint64_t hi = n > 8 ? key_word(p + 8, n - 8) : 0;
+    return static_cast<uint32_t>(mum(mum(lo ^ h ^ wy_p1, hi ^ h ^ wy_p0) ^ size, wy_p2));
+}
+
+// A stored key (whole words, read atomically: a writer may be reusing the element) against key.
+[[gnu::always_inline]] inline bool words_equal(uint8_t* stored, const void* key, uint32_t size) {
+    auto* slot = reinterpret_cast<uint64_t*>(stored);
+    const auto* bytes = static_cast<const uint8_t*>(key);
+    for (uint32_t off = 0; off < size; off += 8)
+        if (std::atomic_ref<uint64_t>(slot[off / 8]).load(std::memory_order_relaxed) !=
+            key_word(bytes + off, size - off))
+            return false;
+    return true;
+}
+
 // A per-map seed, as the kernel's hashrnd, unless BPF_F_ZERO_SEED asks for a fixed one.
 uint64_t hash_seed(const MapDef& def, const void* self) {
     if (def.map_flags & BPF_F_ZERO_SEED) return 0;
@@ -39,42 +73,19 @@ HashMap::HashMap(const MapDef& def, uint32_t ncpus)
       free_(def.max_entries) {}
 
 uint32_t HashMap::hash_key(const void* key) const {
-    const auto* p = static_cast<const uint8_t*>(key);
-    uint64_t h = seed_ ^ def().key_size;
-    uint32_t n = def().key_size;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t word;
-        std::memcpy(&word, p, 8);
-        h = mix64(h ^ word);
-    }
-    if (n) {
-        uint64_t word = 0;
-        std::memcpy(&word, p, n);
-        h = mix64(h ^ word ^ (uint64_t{n} << 56));
-    }
-    return static_cast<uint32_t>(h);
+    return hash_words(key, def().key_size, seed_);
 }
 
 void HashMap::store_key(uint32_t elem, const void* key) {
     auto* slot = reinterpret_cast<uint64_t*>(key_ptr(elem));
     const auto* bytes = static_cast<const uint8_t*>(key);
-    for (uint32_t off = 0; off < def().key_size; off += 8) {
-        uint64_t word = 0; // the padding past key_size stays zero
-        std::memcpy(&word, bytes + off, std::min<uint32_t>(8, def().key_size - off));
-        std::atomic_ref<uint64_t>(slot[off / 8]).store(word, std::memory_order_relaxed);
-    }
+    for (uint32_t off = 0; off < def().key_size; off += 8) // the padding past key_size stays zero
+        std::atomic_ref<uint64_t>(slot[off / 8])
+            .store(key_word(bytes + off, def().key_size - off), std::memory_order_relaxed);
 }
 
 bool HashMap::key_equals(uint32_t elem, const void* key) const {
-    auto* slot = reinterpret_cast<uint64_t*>(key_ptr(elem));
-    const auto* bytes = static_cast<const uint8_t*>(key);
-    for (uint32_t off = 0; off < def().key_size; off += 8) {
-        uint64_t word = 0;
-        std::memcpy(&word, bytes + off, std::min<uint32_t>(8, def().key_size - off));
-        if (std::atomic_ref<uint64_t>(slot[off / 8]).load(std::memory_order_relaxed) != word)
-            return false;
-    }
-    return true;
+    return words_equal(key_ptr(elem), key, def().key_size);
 }
 
 uint32_t HashMap::find_locked(const Bucket& bucket, uint32_t hash, const void* key) const {
@@ -85,9 +96,10 @@ uint32_t HashMap::find_locked(const Bucket& bucket, uint32_t hash, const void* k
 }
 
 // A reader walking the chain may be led astray by an element a writer unlinks and reuses
-// (even into a cycle); the step bound and the sequence check catch both.
+// (even into a cycle); the step bound and the sequence check catch both. The hash and the key
+// compares are inlined here: they are most of a program's lookup.
 uint32_t HashMap::find(const void* key) const {
-    const uint32_t hash = hash_key(key);
+    const uint32_t hash = hash_words(key, def().key_size, seed_);
     const Bucket& bucket = buckets_[hash & (n_buckets_ - 1)];
     for (;;) {
         const uint32_t seq = bucket.seq.load(std::memory_order_acquire);
@@ -98,7 +110,8 @@ uint32_t HashMap::find(const void* key) const {
         uint32_t found = nil;
         uint32_t i = bucket.head.load(std::memory_order_relaxed);
         for (uint32_t steps = 0; i != nil && steps <= def().max_entries; ++steps) {
-            if (elems_[i].hash.load(std::memory_order_relaxed) == hash && key_equals(i, key)) {
+            if (elems_[i].hash.load(std::memory_order_relaxed) == hash &&
+                words_equal(key_ptr(i), key, def().key_size)) {
                 found = i;
                 break;
             }
@@ -235,6 +248,16 @@ void* HashMap::lookup(const void* key, uint32_t cpu) {
     if (cpu >= copies_ && percpu_) return nullptr;
     const uint32_t elem = find(key);
     return elem == nil ? nullptr : value_ptr(elem, percpu_ ? cpu : 0);
+}
+
+// __htab_map_lookup_elem(), which the kernel's JIT calls for BPF_MAP_TYPE_HASH.
+Map::DirectLookup HashMap::direct_lookup() const {
+    if (type() != MapType::hash) return nullptr;
+    return [](Map* map, const void* key) -> void* {
+        auto* self = static_cast<HashMap*>(map);
+        const uint32_t elem = self->find(key);
+        return elem == nil ? nullptr : self->value_ptr(elem, 0);
+    };
 }
 
 // htab_map_update_elem() and the LRU and per-CPU variants: only the plain hash takes BPF_F_LOCK.

@@ -21,6 +21,7 @@ class HashMap : public Map {
     HashMap(const MapDef& def, uint32_t ncpus);
 
     void* lookup(const void* key, uint32_t cpu) override;
+    DirectLookup direct_lookup() const override;
     long update(const void* key, const void* value, uint64_t flags, uint32_t cpu) override;
     long erase(const void* key) override;
 

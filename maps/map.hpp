@@ -49,6 +49,12 @@ class Map {
     // The value for key (this CPU's copy for per-CPU maps; the inner Map* for map-in-maps), or
     // null when there is none or the kind has no lookup.
     virtual void* lookup(const void* key, uint32_t cpu);
+    // The kernel's map_gen_lookup as a function: what a JIT may call in place of the
+    // bpf_map_lookup_elem helper where R1 is this map, with R1 and R2 as they are; the same
+    // answer as lookup(). Null where the kind's lookup needs the run (a per-CPU map, its CPU) or
+    // does more (an LRU map marks the element).
+    using DirectLookup = void* (*)(Map* map, const void* key);
+    virtual DirectLookup direct_lookup() const { return nullptr; }
     virtual long update(const void* key, const void* value, uint64_t flags, uint32_t cpu);
     virtual long erase(const void* key);
     // Queue and stack maps.

@@ -1,12 +1,14 @@
 // What the map kinds share (internal to maps/): the kernel's attribute checks and constants,
-// value copies that spare the bpf_spin_lock, the syscall's access rules, zeroed arenas, free
-// lists, and the range check behind owns().
+// value copies that spare the bpf_spin_lock, the syscall's access rules, zeroed arenas, keys as
+// words, free lists, and the range check behind owns().
 #pragma once
 
 #include "maps/kernel_errno.hpp"
 #include "maps/map.hpp"
 #include "maps/spin_lock.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -146,6 +148,34 @@ inline bool in_one_value(const uint8_t* base, uint64_t stride, uint64_t count, u
     if (addr < begin || len > value_size) return false;
     const uint64_t off = addr - begin;
     return off / stride < count && off % stride + len <= value_size;
+}
+
+// The word of a key at p with `left` bytes to go: 8 bytes, or the last 1-7 zero-padded, as a
+// memcpy into a zeroed word gives them but without a call to memcpy for a size it cannot see.
+// Keys that lookups compare without a lock are stored, and compared, as such words.
+[[gnu::always_inline]] inline uint64_t key_word(const uint8_t* p, uint32_t left) {
+    uint64_t word = 0;
+    if (left >= 8 || std::endian::native != std::endian::little) {
+        std::memcpy(&word, p, std::min<uint32_t>(left, 8));
+        return word;
+    }
+    uint32_t shift = 0;
+    if (left & 4) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        word = v;
+        p += 4;
+        shift = 32;
+    }
+    if (left & 2) {
+        uint16_t v;
+        std::memcpy(&v, p, 2);
+        word |= uint64_t{v} << shift;
+        p += 2;
+        shift += 16;
+    }
+    if (left & 1) word |= uint64_t{*p} << shift;
+    return word;
 }
 
 // Preallocated element ids not in use; pops the lowest id first while fresh.

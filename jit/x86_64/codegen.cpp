@@ -13,6 +13,7 @@ using asmjit::Label;
 
 namespace {
 
+constexpr int32_t bpf_func_map_lookup_elem = 1;
 constexpr int32_t bpf_func_tail_call = 12;
 
 // The kernel's x86-64 mapping of R0-R10.
@@ -244,6 +245,7 @@ void Codegen::emit_lddw(const Slot& s) {
 
 // R1-R5 are already where System V wants them; the RunState goes sixth.
 void Codegen::emit_call_helper(size_t i, const Slot& s) {
+    if (emit_direct_lookup(i, s)) return;
     // Of the helpers a verified program may call, only bpf_tail_call asks for a tail call.
     const bool tail_call = prog_.insns()[i].imm == bpf_func_tail_call;
     if (tail_call) a_.mov(ctx_field(offsetof(JitRunContext, tail_r1), 8), bpf_reg(BPF_REG_1));
@@ -254,6 +256,26 @@ void Codegen::emit_call_helper(size_t i, const Slot& s) {
     a_.cmp(x86::byte_ptr(scratch2, run_state_layout().fault_flag), Imm(0));
     jump(early_exit(i, JitExit::helper_fault), x86::CondCode::kNE);
     if (tail_call) emit_tail_call_check(i);
+}
+
+// bpf_map_lookup_elem on the map the lddw just before put in R1 (clang's `r1 = map ll; call 1`):
+// the map's own lookup, called directly as the kernel's JIT does after map_gen_lookup. It cannot
+// fault, so the flag goes untested.
+bool Codegen::emit_direct_lookup(size_t i, const Slot& s) {
+    if (prog_.insns()[i].imm != bpf_func_map_lookup_elem ||
+        s.imm != reinterpret_cast<uint64_t>(kernel_map_lookup_elem()) || i < 2 ||
+        entered_elsewhere(i))
+        return false;
+    const Slot& lddw = prog_.slots()[i - 2];
+    const uint8_t pseudo = prog_.insns()[i - 2].src;
+    if (lddw.op != Op::lddw || lddw.dst != BPF_REG_1 ||
+        (pseudo != BPF_PSEUDO_MAP_FD && pseudo != BPF_PSEUDO_MAP_IDX))
+        return false;
+    const Map::DirectLookup lookup = reinterpret_cast<Map*>(lddw.imm)->direct_lookup();
+    if (!lookup) return false;
+    a_.mov(x86::rax, Imm(reinterpret_cast<uint64_t>(lookup)));
+    a_.call(x86::rax);
+    return true;
 }
 
 void Codegen::emit_callx(size_t i, const Slot& s) {

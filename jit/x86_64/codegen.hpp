@@ -62,6 +62,7 @@ class Codegen {
     x86::CondCode emit_compare(const Slot& s);
     void emit_lddw(const Slot& s);
     void emit_call_helper(size_t i, const Slot& s);
+    bool emit_direct_lookup(size_t i, const Slot& s);
     void emit_callx(size_t i, const Slot& s);
     void emit_call_local(size_t i, const Slot& s);
     void emit_tail_call_check(size_t i);

@@ -6,8 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace ebpf::test {
@@ -29,6 +32,19 @@ inline std::shared_ptr<Map> make_map(const MapDef& def, uint32_t ncpus = 1) {
     INFO((map ? "" : map.error().to_string()));
     REQUIRE(map.ok());
     return *map;
+}
+
+// Two writers and two readers, each on its own thread and given its own seed (1-4), until `ms`
+// milliseconds have passed; they run while `stop` is false.
+template <typename Writer, typename Reader>
+void race(std::atomic<bool>& stop, int ms, Writer writer, Reader reader) {
+    std::thread w1(writer, 1), w2(writer, 2), r1(reader, 3), r2(reader, 4);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    stop = true;
+    w1.join();
+    w2.join();
+    r1.join();
+    r2.join();
 }
 
 template <typename T> std::vector<uint8_t> bytes_of(const T& v) {

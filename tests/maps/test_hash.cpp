@@ -2,6 +2,7 @@
 #include "maps/spin_lock.hpp"
 #include "tests/maps/map_test_support.hpp"
 
+#include <array>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -296,13 +297,7 @@ TEST_CASE("hash: concurrent updates, deletes and lookups keep the map whole",
             ++reads;
         }
     };
-    std::thread w1(writer, 1), w2(writer, 2), r1(reader, 3), r2(reader, 4);
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    stop = true;
-    w1.join();
-    w2.join();
-    r1.join();
-    r2.join();
+    test::race(stop, 400, writer, reader);
     INFO(updates << " updates, " << reads << " reads");
     CHECK(updates > 1000);
     CHECK(bad == 0);
@@ -329,4 +324,23 @@ TEST_CASE("hash: concurrent updates, deletes and lookups keep the map whole",
     const Value v{extra, 0, extra};
     CHECK(map->sys_update(&extra, &v, BPF_NOEXIST) == -kerr::e2big);
     CHECK(keys_of(*map).size() == max_entries);
+}
+
+TEST_CASE("hash: direct_lookup answers as lookup; per-CPU and LRU kinds have none",
+          "[maps][hash]") {
+    auto map = test::make_map(map_def(MapType::hash, 12, 8, 16));
+    const Map::DirectLookup direct = map->direct_lookup();
+    REQUIRE(direct);
+    for (uint8_t i = 0; i < 16; ++i) {
+        const std::array<uint8_t, 12> key{i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, i};
+        const uint64_t value = i;
+        REQUIRE(map->update(key.data(), &value, BPF_ANY, 0) == 0);
+    }
+    for (uint8_t i = 0; i < 20; ++i) {
+        const std::array<uint8_t, 12> key{i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, i};
+        CHECK(direct(map.get(), key.data()) == map->lookup(key.data(), 0));
+        CHECK((direct(map.get(), key.data()) != nullptr) == (i < 16));
+    }
+    CHECK(!test::make_map(map_def(MapType::percpu_hash, 4, 8, 4))->direct_lookup());
+    CHECK(!test::make_map(map_def(MapType::lru_hash, 4, 8, 4))->direct_lookup());
 }

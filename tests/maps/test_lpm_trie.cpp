@@ -122,6 +122,19 @@ TEST_CASE("lpm trie: exact match on update and delete, with the kernel's errors"
     CHECK(map->sys_lookup_and_delete(&a, &out) == -kerr::enotsupp);
 }
 
+TEST_CASE("lpm trie: direct_lookup answers as lookup", "[maps][lpm]") {
+    auto map = trie(8);
+    const Key4 route = ip(192, 168, 0, 0, 16);
+    const uint32_t value = 7;
+    REQUIRE(map->update(&route, &value, BPF_ANY, 0) == 0);
+    const Map::DirectLookup direct = map->direct_lookup();
+    REQUIRE(direct);
+    for (const Key4& key : {ip(192, 168, 3, 4, 32), ip(192, 169, 0, 0, 32), ip(192, 0, 0, 0, 8)})
+        CHECK(direct(map.get(), &key) == map->lookup(&key, 0));
+    const Key4 inside = ip(192, 168, 3, 4, 32);
+    CHECK(direct(map.get(), &inside) != nullptr);
+}
+
 TEST_CASE("lpm trie: intermediate nodes are neither entries nor found", "[maps][lpm]") {
     auto map = trie(3);
     const Key4 left = ip(192, 168, 0, 0, 24), right = ip(192, 168, 1, 0, 24);
@@ -265,4 +278,53 @@ TEST_CASE("lpm trie: wide keys and owns", "[maps][lpm][checked]") {
     CHECK(map->lookup(&host, 0) == nullptr);
     host.prefixlen = 129;
     CHECK(map->update(&host, &value, BPF_ANY, 0) == -kerr::einval);
+}
+
+// Lookups take no lock: while writers add and delete routes outside 10.0.0.0/8, every lookup
+// inside it still finds that route, and every value found is the map's memory.
+TEST_CASE("lpm trie: lookups during updates and deletes", "[maps][lpm][threads]") {
+    auto map = trie(256);
+    const Key4 stable = ip(10, 0, 0, 0, 8);
+    const uint32_t stable_value = 1000;
+    REQUIRE(map->update(&stable, &stable_value, BPF_ANY, 0) == 0);
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> bad{0}, updates{0}, reads{0};
+
+    auto writer = [&](uint32_t seed) {
+        uint32_t x = seed;
+        while (!stop) {
+            x = x * 1664525 + 1013904223;
+            const auto first = static_cast<uint8_t>(11 + (x >> 8) % 200); // never 10
+            const Key4 key = ip(first, static_cast<uint8_t>(x >> 16), 0, 0, 8 + (x >> 24) % 9);
+            const uint32_t value = x;
+            if ((x >> 4) % 2)
+                map->update(&key, &value, BPF_ANY, 0);
+            else
+                map->erase(&key);
+            ++updates;
+        }
+    };
+    auto reader = [&](uint32_t seed) {
+        uint32_t x = seed;
+        while (!stop) {
+            x = x * 1664525 + 1013904223;
+            const Key4 inside =
+                ip(10, static_cast<uint8_t>(x), static_cast<uint8_t>(x >> 8), 1, 32);
+            if (lookup_value(*map, inside) != stable_value) ++bad;
+            const Key4 any = ip(static_cast<uint8_t>(x >> 8), static_cast<uint8_t>(x >> 16),
+                                static_cast<uint8_t>(x >> 24), 1, 32);
+            if (void* p = map->lookup(&any, 0);
+                p && !map->owns(reinterpret_cast<uint64_t>(p), 4, false))
+                ++bad;
+            ++reads;
+        }
+    };
+    test::race(stop, 300, writer, reader);
+    INFO(updates << " updates, " << reads << " reads");
+    CHECK(updates > 1000);
+    CHECK(reads > 1000);
+    CHECK(bad == 0);
+    for (const Key4& key : walk(*map))
+        if (!same(key, stable)) CHECK(map->erase(&key) == 0);
+    CHECK(walk(*map).size() == 1);
 }
