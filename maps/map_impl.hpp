@@ -117,20 +117,24 @@ inline void zero_spin_lock(const MapDef& def, void* value) {
     if (def.spin_lock_off >= 0) std::memset(static_cast<uint8_t*>(value) + def.spin_lock_off, 0, 4);
 }
 
-// Zeroed memory that stays where it is for the map's lifetime. calloc leaves large areas to the
-// kernel's zero pages, so a big, sparsely used map costs what it touches.
+// Zeroed memory that stays where it is for the map's lifetime, starting on a cache line (so that
+// an element laid out to fit in one, such as an LPM trie node, does). calloc leaves large areas
+// to the kernel's zero pages, so a big, sparsely used map costs what it touches.
 class Arena {
   public:
-    explicit Arena(uint64_t size) : p_(static_cast<uint8_t*>(std::calloc(size ? size : 1, 1))) {
+    static constexpr uint64_t line = 64;
+    explicit Arena(uint64_t size) : p_(static_cast<uint8_t*>(std::calloc(size + line, 1))) {
         if (!p_) throw std::bad_alloc();
+        data_ = p_.get() + (line - reinterpret_cast<uintptr_t>(p_.get()) % line) % line;
     }
-    uint8_t* data() const { return p_.get(); }
+    uint8_t* data() const { return data_; }
 
   private:
     struct Free {
         void operator()(uint8_t* p) const { std::free(p); }
     };
     std::unique_ptr<uint8_t, Free> p_;
+    uint8_t* data_;
 };
 
 // count * size as bytes to allocate, or bad_alloc when no address space could hold it.
