@@ -10,6 +10,8 @@
 #include <cstring>
 #include <unistd.h>
 
+#include <map>
+
 namespace oracle {
 namespace {
 
@@ -29,6 +31,32 @@ int capture_print(enum libbpf_print_level level, const char* fmt, va_list args) 
 std::string errno_name(int err) {
     const char* name = strerrorname_np(err);
     return name ? name : "errno " + std::to_string(err);
+}
+
+// The verifier's log of a refused object's programs, its last lines: the object loaded again at
+// log level 1 (the statistics level the oracle loads with logs no errors).
+std::string refusal_log(const std::string& path) {
+    bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
+    if (!obj) return "";
+    std::map<std::string, std::string> logs;
+    bpf_program* p;
+    bpf_object__for_each_program(p, obj) {
+        std::string& log = logs[bpf_program__name(p)];
+        log.assign(1 << 24, '\0');
+        bpf_program__set_log_level(p, 1);
+        bpf_program__set_log_buf(p, log.data(), log.size());
+    }
+    bpf_object__load(obj);
+    bpf_object__close(obj);
+    std::string tails;
+    for (auto& [name, log] : logs) {
+        log.resize(std::strlen(log.c_str()));
+        size_t start = log.size();
+        for (int lines = 0; start > 0 && lines < 8; lines += log[start - 1] == '\n')
+            --start;
+        if (!log.empty()) tails += "\n" + name + ": ..." + log.substr(start);
+    }
+    return tails;
 }
 
 long syscall_result(int ret) {
@@ -111,7 +139,7 @@ std::unique_ptr<KernelObject> KernelObject::load(const std::string& path, std::s
         bpf_program__set_log_buf(p, log.data(), log.size());
     }
     if (bpf_object__load(ko->obj_) != 0) {
-        *error = "bpf_object__load: " + libbpf_log;
+        *error = "bpf_object__load: " + libbpf_log + refusal_log(path);
         return nullptr;
     }
     bpf_map* m;
