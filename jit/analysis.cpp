@@ -1,6 +1,7 @@
 #include "jit/analysis.hpp"
 
 #include "jit/liveness.hpp"
+#include "jit/loop_exits.hpp"
 #include "jit/stack_usage.hpp"
 
 namespace ebpf::jit {
@@ -24,6 +25,7 @@ ProgramFacts analyze(const Program& prog, bool switch_tables) {
     facts.zero = stack_to_zero(prog, facts.functions);
     facts.live = live_out(prog);
     if (switch_tables) facts.trees = find_switch_trees(prog);
+    facts.loop_exits = loop_exits(prog, facts.functions);
     return facts;
 }
 

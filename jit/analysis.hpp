@@ -1,7 +1,8 @@
 // What a code generator knows about a program before it emits any code: where its functions
 // start, how much of each frame to zero (stack_usage.hpp), which registers are read later
-// (liveness.hpp) and where switch trees can take a jump table (switch_tree.hpp). Computed once
-// per compilation, however many passes the generator makes. Architecture-neutral.
+// (liveness.hpp), where switch trees can take a jump table (switch_tree.hpp) and which blocks
+// leave loops (loop_exits.hpp). Computed once per compilation, however many passes the generator
+// makes. Architecture-neutral.
 #pragma once
 
 #include "jit/switch_tree.hpp"
@@ -19,6 +20,7 @@ struct ProgramFacts {
     std::vector<uint32_t> zero; // by function: stack bytes its prologue zeroes
     std::vector<uint16_t> live; // by instruction: live_out()
     std::vector<SwitchTree> trees;
+    std::vector<uint32_t> loop_exits; // by instruction: loop_exits()
 };
 
 // switch_tables: look for switch trees (a generator that blinds constants leaves them).

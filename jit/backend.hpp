@@ -19,6 +19,7 @@ struct GeneratedCode {
     uint32_t tail_entry_offset = 0;         // where a tail call into this program lands
     uint32_t data_offset = 0;               // as JitProgram::data_offset()
     std::vector<uint32_t> insn_offsets;     // as JitProgram::insn_offsets()
+    std::vector<uint32_t> layout;           // as JitProgram::layout()
     std::vector<uint32_t> functions;        // first instructions of functions, ascending
     std::vector<uint32_t> function_entries; // for each function, where a callback enters it
 };

@@ -79,6 +79,7 @@ Result<JitProgram> JitProgram::compile(const Program& prog, const JitOptions& op
     jitted.tail_entry_ = base + generated->tail_entry_offset;
     jitted.memory_ = std::move(*memory);
     jitted.insn_offsets_ = std::move(generated->insn_offsets);
+    jitted.layout_ = std::move(generated->layout);
     jitted.data_offset_ = generated->data_offset;
     jitted.functions_ = std::move(generated->functions);
     jitted.function_entries_ = std::move(generated->function_entries);

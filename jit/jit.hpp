@@ -65,6 +65,10 @@ class JitProgram {
     // what follows the lddw; entry [size] is the end of the program's code, where the
     // out-of-line paths (entry points, early exits) begin.
     std::span<const uint32_t> insn_offsets() const { return insn_offsets_; }
+    // The instructions (first slots) in the order their code was emitted: by index, except for
+    // blocks that leave loops, which follow the rest (jit/loop_exits.hpp). An instruction's code
+    // runs from its offset to the next one's in this order.
+    std::span<const uint32_t> layout() const { return layout_; }
 
     // Where code() stops holding instructions: from here on it holds the jump tables of switch
     // statements (8-byte code addresses, padded to 8-byte alignment with zeros).
@@ -88,6 +92,7 @@ class JitProgram {
     jit::CallbackEntry callback_entry_ = nullptr;
     const uint8_t* tail_entry_ = nullptr; // after the first function's prologue
     std::vector<uint32_t> insn_offsets_;
+    std::vector<uint32_t> layout_;
     size_t data_offset_ = 0;
     std::vector<uint32_t> functions_;        // first instructions of functions, ascending
     std::vector<uint32_t> function_entries_; // their callback entries' offsets in code()

@@ -85,16 +85,17 @@ Result<std::string> jit_listing(const Program& prog, const JitProgram& jitted) {
     };
     const Insns insns = prog.insns();
     const auto offsets = jitted.insn_offsets();
+    const auto layout = jitted.layout();
     const auto code = jitted.code();
     std::string out;
-    for (size_t i = 0; i < insns.size(); ++i) {
+    for (size_t k = 0; k < layout.size(); ++k) {
+        const uint32_t i = layout[k];
+        if (k > 0 && i < layout[k - 1]) out += "; out of line: a path leaving a loop\n";
         char head[32];
-        std::snprintf(head, sizeof head, "%zu: (%02x) ", i, insns[i].opcode);
+        std::snprintf(head, sizeof head, "%u: (%02x) ", i, insns[i].opcode);
         out += head + disasm_insn(insns, i, opts) + "\n";
-        const bool lddw = insns[i].opcode == BPF_LDDW;
-        const size_t next = lddw ? i + 2 : i + 1;
-        dis.append(out, code, offsets[i], offsets[next]);
-        i = next - 1;
+        const uint32_t end = k + 1 < layout.size() ? offsets[layout[k + 1]] : offsets[insns.size()];
+        dis.append(out, code, offsets[i], end);
     }
     out += "; out of line: entry points and early exits\n";
     dis.append(out, code, offsets[insns.size()], jitted.data_offset());

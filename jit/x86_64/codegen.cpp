@@ -115,41 +115,61 @@ Result<GeneratedCode> Codegen::generate() {
 
     GeneratedCode out;
     out.functions = facts_.functions;
-    const std::vector<uint32_t>& zero = facts_.zero;
-    size_t function = 0;
     out.insn_offsets.resize(n + 1);
-    bool falls_through = false;
-    for (size_t i = 0; i < n; ++i) {
-        const Slot& s = slots[i];
-        if (functions_[i].isValid()) {
-            // Code running into a function's first instruction stays in its own frame, as it
-            // does in the interpreter.
-            if (falls_through) jump(targets_[i]);
-            out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
-            a_.bind(functions_[i]);
-            emit_prologue(zero[function++]);
-            if (i == 0) out.tail_entry_offset = static_cast<uint32_t>(a_.offset());
-        } else {
-            out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
-        }
-        if (targets_[i].isValid()) a_.bind(targets_[i]);
-        if (skip_ > 0) {
-            --skip_; // emitted with an instruction before it
-            falls_through = true;
-            continue;
-        }
-        if (tree_at_[i] >= 0) emit_switch_dispatch(static_cast<size_t>(tree_at_[i]));
-        if (!emit_fused(i)) emit_insn(i, s);
-        if (fold_ && i >= fold_->last) fold_.reset();
-        falls_through = s.op != Op::exit && s.op != Op::ja && s.op != Op::gotol;
-        if (s.op == Op::lddw) out.insn_offsets[++i] = static_cast<uint32_t>(a_.offset());
+    emit_range(0, n, out);
+    // The blocks that leave loops, out of line (jit/loop_exits.hpp); each may defer its own.
+    for (size_t k = 0; k < leaving_.size(); ++k) {
+        a_.bind(leaving_[k].label);
+        emit_range(leaving_[k].from, leaving_[k].to, out);
     }
     out.insn_offsets[n] = static_cast<uint32_t>(a_.offset());
+    const std::vector<uint32_t>& zero = facts_.zero;
     emit_entries(out, zero);
     emit_early_exits();
     out.data_offset = static_cast<uint32_t>(a_.offset());
     emit_switch_tables();
     return out;
+}
+
+void Codegen::emit_range(size_t from, size_t to, GeneratedCode& out) {
+    const auto& slots = prog_.slots();
+    for (size_t i = from; i < to; ++i) {
+        const Slot& s = slots[i];
+        out.layout.push_back(static_cast<uint32_t>(i));
+        if (functions_[i].isValid()) {
+            // Code running into a function's first instruction stays in its own frame, as it
+            // does in the interpreter.
+            if (falls_through_) jump(targets_[i]);
+            out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
+            a_.bind(functions_[i]);
+            emit_prologue(facts_.zero[function_++]);
+            if (i == 0) out.tail_entry_offset = static_cast<uint32_t>(a_.offset());
+        } else {
+            out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
+        }
+        if (targets_[i].isValid()) a_.bind(targets_[i]);
+        falls_through_ = s.op != Op::exit && s.op != Op::ja && s.op != Op::gotol;
+        if (skip_ > 0) {
+            --skip_; // emitted with an instruction before it
+            falls_through_ = true;
+            continue;
+        }
+        if (tree_at_[i] >= 0) emit_switch_dispatch(static_cast<size_t>(tree_at_[i]));
+        if (!emit_fused(i)) {
+            if (const uint32_t end = facts_.loop_exits[i]; end != 0) {
+                // Into the block that leaves the loop when the condition fails; on at its target.
+                leaving_.push_back({a_.newLabel(), static_cast<uint32_t>(i + 1), end});
+                emit_jump(s, true, leaving_.back().label);
+                i = end - 1;
+                continue;
+            }
+            emit_insn(i, s);
+        }
+        if (fold_ && i >= fold_->last) fold_.reset();
+        if (s.op == Op::lddw) out.insn_offsets[++i] = static_cast<uint32_t>(a_.offset());
+    }
+    // A deferred block whose own loop exit branched to where it ends goes on there.
+    if (falls_through_ && to < slots.size()) jump(targets_[to]);
 }
 
 void Codegen::emit_insn(size_t i, const Slot& s) {

@@ -53,6 +53,8 @@ class Codegen {
   private:
     // codegen.cpp
     void choose_saved(bool tail_call_frames);
+    // Instructions from..to in order, but for blocks that leave loops, deferred to leaving_.
+    void emit_range(size_t from, size_t to, GeneratedCode& out);
     void emit_insn(size_t i, const Slot& s);
     void emit_prologue(uint32_t zero);
     void emit_exit();
@@ -129,6 +131,15 @@ class Codegen {
         uint32_t insn;
     };
     std::vector<TailCall> tail_calls_;
+    // emit_range's state: whether the last instruction emitted falls through, how many
+    // functions' prologues are out, and the blocks leaving loops still to emit.
+    bool falls_through_ = false;
+    size_t function_ = 0;
+    struct Leaving {
+        asmjit::Label label;
+        uint32_t from, to;
+    };
+    std::vector<Leaving> leaving_;
     // A legacy packet load's negative offset (in r9), for load_packet_neg out of line.
     struct NegativeLoad {
         asmjit::Label label;

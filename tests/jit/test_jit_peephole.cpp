@@ -1,8 +1,10 @@
 // The x86-64 code generator's rewrites of common instruction patterns (folded address arithmetic,
-// inverted loop tests, rotations, multiplications by small constants, switch jump tables) give
-// the interpreter's results, including where the pattern's registers live on or other paths
-// enter it.
+// inverted loop tests, rotations, multiplications by small constants, switch jump tables) and its
+// layout of blocks that leave loops give the interpreter's results, including where the pattern's
+// registers live on or other paths enter it.
 #include "jit/jit.hpp"
+#include "jit/listing.hpp"
+#include "jit/loop_exits.hpp"
 #include "jit/switch_tree.hpp"
 #include "vm/isa/assembler.hpp"
 #include "vm/vm.hpp"
@@ -167,4 +169,102 @@ TEST_CASE("a switch's tree of compares gets a jump table that leads where the tr
     CHECK(trees[0].root == 0);
     CHECK(trees[0].lo == 0);
     CHECK(trees[0].leaves.size() == 7); // the constants span 0..6
+}
+
+namespace {
+
+// A loop over the buffer's bytes while they differ from r2; the first equal one leaves it with
+// r0 = the byte + 100 (through a goto past the loop), 32 differing ones with r0 = 7.
+const std::string leaves_by_goto = R"(
+    r0 = 0
+    r3 = 0
+    r4 = r1
+    r4 += r3
+    r5 = *(u8 *)(r4 +0)
+    if r5 != r2 goto pc+3
+    r0 = r5
+    r0 += 100
+    goto pc+4
+    r3 += 1
+    if r3 < 32 goto pc-9
+    r0 = 7
+    exit
+    exit
+)";
+
+Program load(Vm& vm, const std::string& text) {
+    auto insns = assemble(text);
+    REQUIRE(insns.ok());
+    auto prog = vm.load(*insns);
+    REQUIRE(prog.ok());
+    return std::move(*prog);
+}
+
+std::vector<uint32_t> exits_of(const std::string& text) {
+    Vm vm;
+    return jit::loop_exits(load(vm, text), {0});
+}
+
+} // namespace
+
+TEST_CASE("blocks that leave a loop are found: entered from their branch alone, ending past it") {
+    std::vector<uint32_t> expected(14, 0);
+    expected[5] = 9;
+    CHECK(exits_of(leaves_by_goto) == expected);
+    // Ending in an exit.
+    const std::string by_exit = "r0 = 0\nr3 = 0\nr4 = r1\nr4 += r3\nr5 = *(u8 *)(r4 +0)\n"
+                                "if r5 != r2 goto pc+2\nr0 = r5\nexit\nr3 += 1\n"
+                                "if r3 < 32 goto pc-8\nr0 = 7\nexit";
+    expected.assign(12, 0);
+    expected[5] = 8;
+    CHECK(exits_of(by_exit) == expected);
+    // Not in a loop; entered by another jump; a goto that stays in the loop: none.
+    CHECK(exits_of("if r2 == 0x1 goto pc+2\nr0 = 1\nexit\nr0 = 2\nexit") ==
+          std::vector<uint32_t>(5, 0));
+    CHECK(exits_of("r3 = 0\nif r3 > 9 goto pc+2\nif r2 == 0x1 goto pc+2\nr0 = 1\nexit\nr3 += 1\n"
+                   "if r3 < 32 goto pc-6\nexit") == std::vector<uint32_t>(8, 0));
+    CHECK(exits_of("r3 = 0\nif r2 == 0x1 goto pc+2\nr3 += 2\ngoto pc+1\nr3 += 1\n"
+                   "if r3 < 32 goto pc-5\nr0 = r3\nexit") == std::vector<uint32_t>(8, 0));
+}
+
+TEST_CASE("blocks that leave a loop run out of line with the interpreter's results") {
+    for (uint64_t r2 : {0, 1, 5, 31, 32, 33, 64})
+        same_as_interpreter(leaves_by_goto, r2);
+    // One leaving block inside another, both branching to where the outer one ends.
+    const std::string nested = R"(
+        r0 = 0
+        r3 = 0
+        r4 = r1
+        r4 += r3
+        r5 = *(u8 *)(r4 +0)
+        if r5 != r2 goto pc+5
+        r0 = r5
+        r0 += r3
+        if r0 > 3 goto pc+2
+        r0 += 100
+        goto pc+3
+        r3 += 1
+        if r3 < 32 goto pc-11
+        r0 = 7
+        exit
+    )";
+    CHECK(exits_of(nested)[5] == 11);
+    CHECK(exits_of(nested)[8] == 11);
+    for (uint64_t r2 : {0, 1, 2, 3, 4, 20, 40})
+        same_as_interpreter(nested, r2);
+
+    // The block's code follows the loop's, and the listing says so.
+    Vm vm;
+    const Program prog = load(vm, leaves_by_goto);
+    auto jitted = jit_compile(prog);
+    REQUIRE(jitted.ok());
+    const auto offsets = jitted->insn_offsets();
+    CHECK(offsets[6] > offsets[13]);
+    const auto layout = jitted->layout();
+    CHECK(std::vector<uint32_t>(layout.begin(), layout.end()) ==
+          std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 6, 7, 8});
+    auto listing = jit_listing(prog, *jitted);
+    REQUIRE(listing.ok());
+    CHECK(listing->find("; out of line: a path leaving a loop\n6: (bf) r0 = r5") !=
+          std::string::npos);
 }
