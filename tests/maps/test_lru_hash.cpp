@@ -159,8 +159,12 @@ TEST_CASE("lru hash: concurrent writers and readers keep the lists whole", "[map
                 } else if ((x >> 20) % 5 == 2) {
                     uint64_t out;
                     if (map->sys_lookup(&key, &out) == 0 && out != value) ++bad;
-                } else if (map->update(&key, &value, BPF_ANY, cpu) != 0) {
-                    ++bad; // with so few elements in flight, the LRU always finds one
+                } else if (long err = map->update(&key, &value, BPF_ANY, cpu);
+                           err != 0 && err != -kerr::enomem) {
+                    // -ENOMEM as in the kernel: a CPU's inactive list may hold only elements
+                    // that other CPUs' deletes have taken out of the table and not yet freed,
+                    // and the forced shrink looks no further than that list.
+                    ++bad;
                 }
             }
         };
