@@ -29,10 +29,13 @@ Result<std::shared_ptr<Map>> create_spec_map(const MapSpec& spec, uint32_t ncpus
 Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
                const ObjectOptions& options) {
     const ProgTypeInfo* info = prog_type_info(lp.type);
-    if (!info)
-        return Error{"program '" + lp.name + "': program type of section '" + lp.section +
-                         "' is not supported",
-                     {}};
+    if (!info) {
+        lp.unsupported =
+            lp.type == ProgType::unspec
+                ? "section '" + lp.section + "' names no program type (give one)"
+                : "the program type of section '" + lp.section + "' is not supported by this VM";
+        return std::nullopt;
+    }
     VerifierOptions vopts;
     vopts.prog_type = lp.type;
     vopts.log_level = options.log_level;
@@ -153,6 +156,8 @@ const LoadedProgram* LoadedObject::program(std::string_view name) const {
 
 Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
                                     const RunOptions& options) const {
+    if (!prog.unsupported.empty())
+        return Error{"program '" + prog.name + "': " + prog.unsupported, {}};
     if (!prog.program)
         return Error{
             "program '" + prog.name + "' was refused by the verifier: " + prog.verdict.error, {}};

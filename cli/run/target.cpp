@@ -41,21 +41,29 @@ OrFailure<const LoadedProgram*> pick_program(const LoadedObject& obj, const Opti
                                              const std::string& path) {
     const auto& programs = obj.programs();
     if (programs.empty()) return Failure{Exit::load_failed, path + ": holds no programs"};
+    const auto runnable = [&](const LoadedProgram* p) -> OrFailure<const LoadedProgram*> {
+        if (p->unsupported.empty()) return p;
+        return Failure{Exit::load_failed, path + ": program '" + p->name + "': " + p->unsupported};
+    };
     if (!o.program.empty()) {
-        if (const LoadedProgram* p = obj.program(o.program)) return p;
+        if (const LoadedProgram* p = obj.program(o.program)) return runnable(p);
         return Failure{Exit::usage, "no program '" + o.program + "' in " + path +
                                         " (programs: " + names_of(programs, false) + ")"};
     }
     if (!o.section.empty()) {
         for (const auto& p : programs)
-            if (p.section == o.section) return &p;
+            if (p.section == o.section) return runnable(&p);
         return Failure{Exit::usage, "no section '" + o.section + "' in " + path +
                                         " (sections: " + names_of(programs, true) + ")"};
     }
-    return &programs.front();
+    // The first program this VM can take, as an object often carries variants for other hooks.
+    for (const auto& p : programs)
+        if (p.unsupported.empty()) return &p;
+    return runnable(&programs.front());
 }
 
 std::string verdict_text(const LoadedProgram& p) {
+    if (!p.unsupported.empty()) return "not loaded: " + p.unsupported;
     if (p.verdict.accepted) return "accepted";
     return "rejected: " + p.verdict.error;
 }
@@ -196,9 +204,12 @@ nlohmann::ordered_json list_json(const Target& t) {
              {"type", info ? nlohmann::ordered_json(info->name) : nlohmann::ordered_json()},
              {"insns", p.insns.size()},
              {"verifier",
-              {{"verdict", p.verdict.accepted ? "accept" : "reject"},
-               {"message", p.verdict.error},
-               {"insns_processed", p.verdict.insns_processed}}}});
+              p.unsupported.empty()
+                  ? nlohmann::ordered_json{{"verdict", p.verdict.accepted ? "accept" : "reject"},
+                                           {"message", p.verdict.error},
+                                           {"insns_processed", p.verdict.insns_processed}}
+                  : nlohmann::ordered_json()}});
+        if (!p.unsupported.empty()) programs.back()["unsupported"] = p.unsupported;
     }
     for (const auto& m : t.object->maps()) {
         const MapDef& d = m->def();

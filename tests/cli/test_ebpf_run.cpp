@@ -221,6 +221,31 @@ TEST_CASE("ebpf-run picks programs by name or section, and lists them") {
     CHECK(ebpf_run(maps + " -p touch_maps --section xdp").exit_code == 2);
 }
 
+TEST_CASE("ebpf-run loads objects holding programs of types it does not describe") {
+    const std::string hooks = prog("run_hooks.o");
+    const auto list = ebpf_run(hooks + " --list");
+    INFO(list.err);
+    REQUIRE(list.exit_code == 0);
+    CHECK_THAT(list.out, Catch::Contains("  on_unlink  section fentry/do_unlinkat  type ?  "));
+    CHECK_THAT(list.out, Catch::Contains("not loaded: the program type of section "
+                                         "'fentry/do_unlinkat' is not supported by this VM"));
+    CHECK_THAT(list.out, Catch::Contains("  on_packet  section xdp  type xdp"));
+    // The first program it can take runs by default; the others are refused by name.
+    const auto run = ebpf_run(hooks + " --ctx " + allowed_packet);
+    CHECK_THAT(run.out, Catch::Contains("program   on_packet"));
+    CHECK_THAT(run.out, Catch::Contains("r0        2  XDP_PASS"));
+    const auto lsm = ebpf_run(hooks + " -p on_open");
+    CHECK(lsm.exit_code == 3);
+    CHECK(one_line_error(lsm));
+    CHECK_THAT(lsm.err, Catch::Contains("program 'on_open': the program type of section "
+                                        "'lsm/file_open' is not supported by this VM"));
+    const auto listed = nlohmann::json::parse(ebpf_run(hooks + " --list --json").out);
+    CHECK(listed["programs"][0]["verifier"].is_null());
+    CHECK(listed["programs"][0]["unsupported"] ==
+          "the program type of section 'fentry/do_unlinkat' is not supported by this VM");
+    CHECK(listed["programs"][2]["verifier"]["verdict"] == "accept");
+}
+
 TEST_CASE("ebpf-run uses the per-CPU slot of --cpu") {
     const auto o =
         ebpf_run(prog("run_maps.o") + " -p touch_maps --cpus 3 --cpu 2 --ctx " + allowed_packet);

@@ -1,0 +1,37 @@
+// An object with programs for hooks this VM does not describe (fentry, lsm) beside one it runs,
+// as tools ship variants for several kernels in one object: the XDP program loads and runs.
+#include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} seen SEC(".maps");
+
+static int count(void) {
+    __u32 key = 0;
+    __u64* n = bpf_map_lookup_elem(&seen, &key);
+    if (n) __sync_fetch_and_add(n, 1);
+    return 0;
+}
+
+SEC("fentry/do_unlinkat")
+int on_unlink(unsigned long long* ctx) {
+    return count();
+}
+
+SEC("lsm/file_open")
+int on_open(unsigned long long* ctx) {
+    return count();
+}
+
+SEC("xdp")
+int on_packet(struct xdp_md* ctx) {
+    count();
+    return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";
