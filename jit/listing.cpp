@@ -88,9 +88,11 @@ Result<std::string> jit_listing(const Program& prog, const JitProgram& jitted) {
     const auto layout = jitted.layout();
     const auto code = jitted.code();
     std::string out;
-    for (size_t k = 0; k < layout.size(); ++k) {
+    for (size_t k = 0, expected = 0; k < layout.size(); ++k) {
         const uint32_t i = layout[k];
-        if (k > 0 && i < layout[k - 1]) out += "; out of line: a path leaving a loop\n";
+        if (i != expected)
+            out += "; out of line: a block that leaves a loop (jit/loop_exits.hpp)\n";
+        expected = i + (insns[i].opcode == BPF_LDDW ? 2 : 1);
         char head[32];
         std::snprintf(head, sizeof head, "%u: (%02x) ", i, insns[i].opcode);
         out += head + disasm_insn(insns, i, opts) + "\n";

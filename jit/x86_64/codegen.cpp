@@ -4,6 +4,7 @@
 
 #include "jit/x86_64/backend.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace ebpf::jit::x86_64 {
@@ -64,6 +65,7 @@ Codegen::Codegen(asmjit::CodeHolder& code, const Program& prog, const ProgramFac
                 asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2)),
       targets_(prog.slots().size()), functions_(prog.slots().size()), short_jumps_(short_jumps) {
     if (options.blind_constants) keys_.emplace(seed);
+    a_.addEncodingOptions(asmjit::EncodingOptions::kOptimizedAlign); // long nops, not many
     choose_saved(tail_call_frames);
 }
 
@@ -100,6 +102,16 @@ Result<GeneratedCode> Codegen::generate() {
         const auto t = static_cast<size_t>(s.off);
         if (is_jump(s.op) && !targets_[t].isValid()) targets_[t] = a_.newLabel();
         if (s.op == Op::lddw) ++i;
+    }
+    // Loop heads: targets of backward jumps, but for those of blocks that leave loops.
+    std::vector<bool> leaving(n, false);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = i + 1; j < facts_.loop_exits[i]; ++j)
+            leaving[j] = true;
+    for (size_t i = 0; i < n; ++i) {
+        const auto t = static_cast<size_t>(slots[i].off);
+        if (is_jump(slots[i].op) && !leaving[i] && t <= i) loop_head_[t] = true;
+        if (slots[i].op == Op::lddw) ++i;
     }
     unwind_ = a_.newLabel();
     packet_oob_ = a_.newLabel();
@@ -144,7 +156,9 @@ void Codegen::emit_range(size_t from, size_t to, GeneratedCode& out) {
             a_.bind(functions_[i]);
             emit_prologue(facts_.zero[function_++]);
             if (i == 0) out.tail_entry_offset = static_cast<uint32_t>(a_.offset());
+            if (loop_head_[i]) align_loop_head();
         } else {
+            if (loop_head_[i]) align_loop_head(); // the padding before the instruction's code
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
         }
         if (targets_[i].isValid()) a_.bind(targets_[i]);
@@ -170,6 +184,11 @@ void Codegen::emit_range(size_t from, size_t to, GeneratedCode& out) {
     }
     // A deferred block whose own loop exit branched to where it ends goes on there.
     if (falls_through_ && to < slots.size()) jump(targets_[to]);
+}
+
+void Codegen::align_loop_head() {
+    aligned_at_.push_back(a_.offset());
+    a_.align(asmjit::AlignMode::kCode, loop_alignment);
 }
 
 void Codegen::emit_insn(size_t i, const Slot& s) {
@@ -495,14 +514,22 @@ void Codegen::jump(const Label& target, std::optional<x86::CondCode> cc) {
 
 std::vector<bool> Codegen::measured_short_jumps() const {
     // A forward jump that reached its label within 120 bytes here reaches it within as many
-    // next time: nothing between grows. (Backward jumps are short whenever they fit anyway.)
+    // next time, but for the loop heads between, whose padding may grow to the alignment less
+    // one. (Backward jumps are short whenever they fit anyway.)
     constexpr size_t reach = 120;
     const asmjit::CodeHolder& code = *a_.code();
     std::vector<bool> out;
     out.reserve(jumps_.size());
     for (const Jump& j : jumps_) {
         const uint64_t to = code.labelOffset(j.label);
-        out.push_back(code.isLabelBound(j.label) && to > j.offset && to - j.offset <= reach);
+        if (!code.isLabelBound(j.label) || to <= j.offset) {
+            out.push_back(false);
+            continue;
+        }
+        const auto heads =
+            static_cast<size_t>(std::lower_bound(aligned_at_.begin(), aligned_at_.end(), to) -
+                                std::upper_bound(aligned_at_.begin(), aligned_at_.end(), j.offset));
+        out.push_back(to - j.offset + heads * (loop_alignment - 1) <= reach);
     }
     return out;
 }

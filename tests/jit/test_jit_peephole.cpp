@@ -260,11 +260,46 @@ TEST_CASE("blocks that leave a loop run out of line with the interpreter's resul
     REQUIRE(jitted.ok());
     const auto offsets = jitted->insn_offsets();
     CHECK(offsets[6] > offsets[13]);
+    CHECK(offsets[2] % 32 == 0); // the loop's head, and the code is page-aligned
+    CHECK(reinterpret_cast<uintptr_t>(jitted->code().data()) % 32 == 0);
     const auto layout = jitted->layout();
     CHECK(std::vector<uint32_t>(layout.begin(), layout.end()) ==
           std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 6, 7, 8});
     auto listing = jit_listing(prog, *jitted);
     REQUIRE(listing.ok());
-    CHECK(listing->find("; out of line: a path leaving a loop\n6: (bf) r0 = r5") !=
-          std::string::npos);
+    CHECK(listing->find("; out of line: a block that leaves a loop (jit/loop_exits.hpp)\n"
+                        "6: (bf) r0 = r5") != std::string::npos);
+}
+
+namespace {
+
+// A loop entered at its test: clang's `goto test; body: ...; test: if (...) goto body`, with the
+// body's tail before its head (log2's shape): sums the buffer's first r2 bytes (at most 32).
+const std::string entered_at_test = R"(
+    r0 = 0
+    r3 = 0
+    goto pc+4
+    r0 += r5
+    r3 += 1
+    if r3 < 32 goto pc+1
+    exit
+    if r3 >= r2 goto pc+4
+    r4 = r1
+    r4 += r3
+    r5 = *(u8 *)(r4 +0)
+    goto pc-9
+    exit
+)";
+
+} // namespace
+
+TEST_CASE("loops entered at their test and loop heads after gotos give the interpreter's results") {
+    for (uint64_t r2 : {0, 1, 2, 7, 31, 32, 40})
+        same_as_interpreter(entered_at_test, r2);
+    same_as_interpreter("if r2 == 0x0 goto pc+2\ngoto pc+3\nexit\nr0 = 1\ngoto pc+1\nr0 = 2\nexit",
+                        1);
+    // A local call whose function is entered at a goto.
+    same_as_interpreter("r6 = r2\ncall pc+2\nr0 += r6\nexit\ngoto pc+2\nr0 = 3\nexit\nr0 = 5\n"
+                        "goto pc-3",
+                        4);
 }
