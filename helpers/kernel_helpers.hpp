@@ -15,6 +15,7 @@ namespace ebpf::helpers {
 EBPF_HELPER_DECL(ktime_get_ns);
 EBPF_HELPER_DECL(ktime_get_boot_ns);
 EBPF_HELPER_DECL(ktime_get_coarse_ns);
+EBPF_HELPER_DECL(ktime_get_tai_ns);
 EBPF_HELPER_DECL(jiffies64);
 // cpu.cpp
 EBPF_HELPER_DECL(get_smp_processor_id);
@@ -24,6 +25,8 @@ EBPF_HELPER_DECL(get_prandom_u32);
 EBPF_HELPER_DECL(get_current_pid_tgid);
 EBPF_HELPER_DECL(get_current_uid_gid);
 EBPF_HELPER_DECL(get_current_comm);
+EBPF_HELPER_DECL(get_current_task);
+EBPF_HELPER_DECL(strncmp);
 // map_helpers.cpp
 EBPF_HELPER_DECL(map_lookup_elem);
 EBPF_HELPER_DECL(map_update_elem);

@@ -8,6 +8,7 @@ void register_kernel_helpers(HelperRegistry& registry) {
     EBPF_REGISTER(ktime_get_ns);
     EBPF_REGISTER(ktime_get_boot_ns);
     EBPF_REGISTER(ktime_get_coarse_ns);
+    EBPF_REGISTER(ktime_get_tai_ns);
     EBPF_REGISTER(jiffies64);
     EBPF_REGISTER(get_smp_processor_id);
     EBPF_REGISTER(get_numa_node_id);
@@ -15,6 +16,8 @@ void register_kernel_helpers(HelperRegistry& registry) {
     EBPF_REGISTER(get_current_pid_tgid);
     EBPF_REGISTER(get_current_uid_gid);
     EBPF_REGISTER(get_current_comm);
+    EBPF_REGISTER(get_current_task);
+    EBPF_REGISTER(strncmp);
     EBPF_REGISTER(map_lookup_elem);
     EBPF_REGISTER(map_update_elem);
     EBPF_REGISTER(map_delete_elem);

@@ -41,6 +41,12 @@ struct TaskIdentity {
     uint32_t uid = 0;
     uint32_t gid = 0;
     std::array<char, 16> comm{}; // TASK_COMM_LEN bytes, NUL-padded
+    // What bpf_get_current_task answers: where the task's struct task_struct lies in the address
+    // space the probe reads see (RunState's memory image). 0: this VM has no task_struct for it,
+    // and reads through the pointer fault as reads of unmapped memory do.
+    uint64_t task_struct = 0;
+    // The net_cls (cgroup v1) class id of the task's cgroup (bpf_get_cgroup_classid); 0: none.
+    uint32_t net_cls_classid = 0;
 };
 
 // Where bpf_redirect or bpf_redirect_map sent the packet, as the kernel's bpf_redirect_info keeps

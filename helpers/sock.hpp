@@ -69,6 +69,12 @@ struct Sock {
     // The net_cls (cgroup v1) class id of the socket's cgroup, which bpf_skb_cgroup_classid
     // reports: 0 when the host has net_cls give it none.
     uint32_t cgroup_classid = 0;
+    // bpf_get_socket_cookie's answer: 0 until a program first asks, when the socket gets the
+    // next of the process's cookies (1, 2, ...), as the kernel gives them; the host may set one.
+    uint64_t cookie = 0;
+    // The uid bpf_get_socket_uid reports (sock_net_uid): the owner of the socket's file, or 0 for
+    // a socket with no file, as the test run's.
+    uint32_t uid = 0;
 
     // The view the verifier calls a socket (bpf_sock, bpf_sock_common, a BTF pointer).
     uint64_t sk_view() const { return reinterpret_cast<uint64_t>(&sk); }

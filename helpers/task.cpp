@@ -1,4 +1,5 @@
-// The current task's identity (kernel/bpf/helpers.c), as the host sets it in RunState::task.
+// The current task's identity (kernel/bpf/helpers.c), as the host sets it in RunState::task, and
+// bpf_get_current_task (kernel/trace/bpf_trace.c).
 #include "helpers/helper_errno.hpp"
 #include "helpers/kernel_helpers.hpp"
 
@@ -29,6 +30,10 @@ uint64_t get_current_comm(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t
     const size_t len = strnlen(task->comm.data(), task->comm.size());
     std::memcpy(buf, task->comm.data(), std::min<size_t>(len, size - 1));
     return 0;
+}
+
+uint64_t get_current_task(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    return state->task ? state->task->task_struct : 0;
 }
 
 } // namespace ebpf::helpers

@@ -58,6 +58,16 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
         return i < aux.size() && aux[i].ptr_type == verifier::RegType::ptr_to_ctx;
     });
     if (!rewritten) return Error{"program '" + lp.name + "': " + rewritten.error().to_string(), {}};
+    // A helper the verifier knows but this VM does not implement leaves the program out.
+    for (size_t i = 0; i < rewritten->size(); ++i) {
+        const Insn& insn = (*rewritten)[i];
+        if (insn.opcode == (BPF_JMP | BPF_CALL) && insn.src == 0 && !vm.helpers().find(insn.imm)) {
+            lp.unsupported = "insn " + std::to_string(i) + " calls " +
+                             kernel_helper_name(insn.imm) + "#" + std::to_string(insn.imm) +
+                             ", which this VM does not implement";
+            return std::nullopt;
+        }
+    }
     auto prog = Program::load(*rewritten, vm.helpers(), maps);
     if (!prog) return Error{"program '" + lp.name + "': " + prog.error().to_string(), {}};
     lp.program = std::move(*prog);

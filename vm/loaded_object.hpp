@@ -49,9 +49,10 @@ struct LoadedProgram {
     std::vector<LineInfo> line_info;
     std::vector<PoisonedInsn> poisoned; // instructions the loader made invalid calls, and why
     bool verified = false;              // false: only checked-mode runs are allowed
-    // Why this VM cannot take the program (a program type it does not describe: fentry, lsm,
-    // struct_ops, ...), which is then neither verified nor runnable; empty otherwise. The rest
-    // of the object loads and runs.
+    // Why this VM cannot take the program, which is then not runnable: a program type it does not
+    // describe (fentry, lsm, struct_ops, ...: not verified either), or a call of a helper the
+    // verifier knows but this VM does not implement. Empty otherwise. The rest of the object
+    // loads and runs.
     std::string unsupported;
 };
 

@@ -229,6 +229,9 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK_THAT(list.out, Catch::Contains("  on_unlink  section fentry/do_unlinkat  type ?  "));
     CHECK_THAT(list.out, Catch::Contains("not loaded: the program type of section "
                                          "'fentry/do_unlinkat' is not supported by this VM"));
+    CHECK_THAT(list.out, Catch::Contains("  retype  section tc  type sched_cls  "));
+    CHECK_THAT(list.out, Catch::Contains("calls bpf_skb_change_type#32, which this VM does not "
+                                         "implement"));
     CHECK_THAT(list.out, Catch::Contains("  on_packet  section xdp  type xdp"));
     // The first program it can take runs by default; the others are refused by name.
     const auto run = ebpf_run(hooks + " --ctx " + allowed_packet);
@@ -243,7 +246,7 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK(listed["programs"][0]["verifier"].is_null());
     CHECK(listed["programs"][0]["unsupported"] ==
           "the program type of section 'fentry/do_unlinkat' is not supported by this VM");
-    CHECK(listed["programs"][2]["verifier"]["verdict"] == "accept");
+    CHECK(listed["programs"][3]["verifier"]["verdict"] == "accept");
 }
 
 TEST_CASE("ebpf-run uses the per-CPU slot of --cpu") {

@@ -422,7 +422,8 @@ TEST_CASE("map, printk and probe helpers' answers match the running kernel", "[h
     SUCCEED("compared " << compared << " map, printk and probe helper runs with the kernel");
 }
 
-TEST_CASE("socket, vlan, hash, csum_update and fib helpers match the running kernel",
+TEST_CASE("socket, vlan, hash, csum_update, route, classid and fib helpers match the running "
+          "kernel",
           "[helpers][kernel]") {
     if (!kernel_ready()) return;
     std::vector<Case> cases;
@@ -472,6 +473,35 @@ TEST_CASE("socket, vlan, hash, csum_update and fib helpers match the running ker
                      "r6 = r1\ncall bpf_get_hash_recalc#34\nr7 = r0\nr1 = r6\n"
                      "call bpf_get_hash_recalc#34\nif r0 != r7 goto pc+3\nif r0 == 0 goto pc+2\n"
                      "r0 = *(u32 *)(r6 +72)\nif r0 == r7 goto pc+1\nr0 = 0\nr0 = 1\nexit\n"});
+    // The hash as software sets it: kept, even zero, until cleared; then computed anew.
+    const std::string recalc = "r1 = r6\ncall bpf_get_hash_recalc#34\n";
+    cases.push_back({"set_hash", ProgType::sched_cls,
+                     "r6 = r1\nr2 = 0x12345678\ncall bpf_set_hash#48\nr7 = r0\n" + recalc +
+                         "r0 += r7\nr7 = *(u32 *)(r6 +72)\nr0 += r7\nexit\n"});
+    cases.push_back({"set_hash 0 stands", ProgType::sched_cls,
+                     "r6 = r1\nr2 = 0\ncall bpf_set_hash#48\n" + recalc + "exit\n"});
+    cases.push_back(
+        {"set_hash_invalid: computed anew", ProgType::sched_cls,
+         "r6 = r1\nr2 = 5\ncall bpf_set_hash#48\nr1 = r6\ncall bpf_set_hash_invalid#41\n"
+         "r7 = *(u32 *)(r6 +72)\n" +
+             recalc +
+             "if r7 != 0x0 goto pc+3\nif r0 == 0x5 goto pc+2\n"
+             "if r0 == 0x0 goto pc+1\nr7 = 1\nr0 = r7\nexit\n"});
+    // The test run's socket: a cookie, the same when asked again; uid 0, having no file.
+    for (ProgType type : {ProgType::sched_cls, ProgType::socket_filter}) {
+        cases.push_back({"get_socket_cookie is not 0 and stays", type,
+                         "r6 = r1\ncall bpf_get_socket_cookie#46\nr7 = r0\nr1 = r6\n"
+                         "call bpf_get_socket_cookie#46\nif r0 != r7 goto pc+2\n"
+                         "if r0 == 0x0 goto pc+1\nr0 = 1\nexit\n"});
+        cases.push_back({"get_socket_uid", type, "call bpf_get_socket_uid#47\nexit\n"});
+    }
+    cases.push_back(
+        {"get_cgroup_classid", ProgType::sched_cls, "call bpf_get_cgroup_classid#17\nexit\n"});
+    cases.push_back(
+        {"get_route_realm", ProgType::sched_cls, "call bpf_get_route_realm#24\nexit\n"});
+    cases.push_back({"ktime_get_tai_ns is past 2026", ProgType::sched_cls,
+                     "call bpf_ktime_get_tai_ns#208\nr1 = 1767225600000000000 ll\n"
+                     "if r0 > r1 goto pc+2\nr0 = 0\nexit\nr0 = 1\nexit\n"});
     for (ProgType type : {ProgType::xdp, ProgType::sched_cls})
         for (auto [family, ifindex, v6, plen, flags] : {std::tuple{2, 1, 0, 64, 0},
                                                         {2, 0, 0, 64, 0},

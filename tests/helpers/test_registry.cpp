@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <set>
 
 #include <fstream>
@@ -69,6 +70,39 @@ TEST_CASE("clock helpers move forward and CPU helpers report the run's slot") {
     CHECK(helpers::ktime_get_coarse_ns(0, 0, 0, 0, 0, &state) > 0);
     CHECK(helpers::get_smp_processor_id(0, 0, 0, 0, 0, &state) == 3);
     CHECK(helpers::get_numa_node_id(0, 0, 0, 0, 0, &state) == 0);
+    // TAI is the wall clock plus the leap seconds the host's kernel was told of (its TAI offset:
+    // 37 s where NTP set it, 0 where nothing did).
+    const auto wall = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+    const uint64_t tai = helpers::ktime_get_tai_ns(0, 0, 0, 0, 0, &state);
+    CHECK(tai + 1'000'000'000 >= wall);
+    CHECK(tai <= wall + 38'000'000'000);
+}
+
+TEST_CASE("strncmp compares as the kernel's: -1, 0 or 1, up to the size or the first NUL") {
+    RunState state;
+    const auto cmp = [&](const char* s1, uint32_t size, const char* s2) {
+        return static_cast<int64_t>(helpers::strncmp(reinterpret_cast<uint64_t>(s1), size,
+                                                     reinterpret_cast<uint64_t>(s2), 0, 0, &state));
+    };
+    CHECK(cmp("bash", 5, "bash") == 0);
+    CHECK(cmp("bash", 4, "bashful") == 0); // only s1_sz bytes
+    CHECK(cmp("bash", 5, "bashful") == -1);
+    CHECK(cmp("zsh", 4, "bash") == 1);
+    CHECK(cmp("a\xff", 3, "a\x01") == 1); // unsigned bytes, and 1 rather than their difference
+    CHECK(cmp("ab\0x", 4, "ab\0y") == 0); // nothing after the NUL counts
+    CHECK(cmp("", 0, "anything") == 0);
+}
+
+TEST_CASE("get_current_task gives the task_struct address the host set") {
+    RunState state;
+    CHECK(helpers::get_current_task(0, 0, 0, 0, 0, &state) == 0);
+    TaskIdentity task;
+    state.task = &task;
+    CHECK(helpers::get_current_task(0, 0, 0, 0, 0, &state) == 0);
+    task.task_struct = 0xffff888012345600;
+    CHECK(helpers::get_current_task(0, 0, 0, 0, 0, &state) == 0xffff888012345600);
 }
 
 TEST_CASE("prandom gives 32-bit values that vary") {

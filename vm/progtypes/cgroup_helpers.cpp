@@ -1,16 +1,24 @@
-// The socket types' cgroup and namespace identities (net/core/filter.c): bpf_skb_cgroup_id,
+// The socket types' cgroup, socket and namespace identities (net/core/filter.c): bpf_skb_cgroup_id,
 // bpf_skb_ancestor_cgroup_id, bpf_sk_cgroup_id, bpf_sk_ancestor_cgroup_id from the cgroup path
 // the host gave the socket (Sock::cgroup_path), bpf_skb_cgroup_classid from its net_cls class id
-// (Sock::cgroup_classid), and bpf_get_netns_cookie from the run's namespace
+// (Sock::cgroup_classid), bpf_get_cgroup_classid from the current task's
+// (TaskIdentity::net_cls_classid), bpf_get_socket_cookie and bpf_get_socket_uid from the packet's
+// socket (Sock::cookie, Sock::uid), and bpf_get_netns_cookie from the run's namespace
 // (RunState::netns_cookie).
 #include "helpers/sock.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
 #include "vm/progtypes/skb.hpp"
 
+#include <atomic>
+
 namespace ebpf::progtypes {
 namespace {
 
 constexpr uint64_t root_cgroup_path[] = {1};
+constexpr uint32_t overflowuid = 65534;
+
+// The kernel's sock_cookie: socket cookies are given out in order, from 1, the first time asked.
+std::atomic<uint64_t> next_cookie{1};
 
 // sk_to_full_sk: the full socket, or null.
 const Sock* full_sock(const Sock* sk) {
@@ -63,6 +71,33 @@ uint64_t sk_ancestor_cgroup_id(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uin
 uint64_t skb_cgroup_classid(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
     const Sock* sk = full_sock(skb_sock(r1, state, "bpf_skb_cgroup_classid"));
     return sk ? sk->cgroup_classid : 0;
+}
+
+// task_get_classid: a test run (or a program the host runs) is in process context, where the
+// class id is the current task's.
+uint64_t get_cgroup_classid(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    if (!skb_arg(r1, state, "bpf_get_cgroup_classid")) return 0;
+    return state->task ? state->task->net_cls_classid : 0;
+}
+
+// __sock_gen_cookie: the socket's cookie, given it now if it has none yet; 0 without a socket.
+uint64_t get_socket_cookie(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    const SkBuff* skb = skb_arg(r1, state, "bpf_get_socket_cookie");
+    if (!skb || !skb->sk) return 0;
+    Sock* sk = Sock::of_view(reinterpret_cast<uint64_t>(skb->sk));
+    std::atomic_ref<uint64_t> cookie(sk->cookie);
+    uint64_t have = cookie.load(std::memory_order_relaxed);
+    if (have == 0) {
+        const uint64_t fresh = next_cookie.fetch_add(1, std::memory_order_relaxed);
+        have = cookie.compare_exchange_strong(have, fresh) ? fresh : have;
+    }
+    return have;
+}
+
+// The full socket's owner (sock_net_uid), the overflow uid without one.
+uint64_t get_socket_uid(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    const Sock* sk = full_sock(skb_sock(r1, state, "bpf_get_socket_uid"));
+    return sk ? sk->uid : overflowuid;
 }
 
 // Every device and socket of a run is in the run's namespace.

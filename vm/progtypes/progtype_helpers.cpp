@@ -55,6 +55,12 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::skb_vlan_push, skb_vlan_push>(registry);
     add_kernel_helper<H::skb_vlan_pop, skb_vlan_pop>(registry);
     add_kernel_helper<H::get_hash_recalc, get_hash_recalc>(registry);
+    add_kernel_helper<H::set_hash, set_hash>(registry);
+    add_kernel_helper<H::set_hash_invalid, set_hash_invalid>(registry);
+    add_kernel_helper<H::get_route_realm, get_route_realm>(registry);
+    add_kernel_helper<H::get_cgroup_classid, get_cgroup_classid>(registry);
+    add_kernel_helper<H::get_socket_cookie, get_socket_cookie>(registry);
+    add_kernel_helper<H::get_socket_uid, get_socket_uid>(registry);
     add_kernel_helper<H::csum_update, progtypes::csum_update>(registry);
     add_kernel_helper<H::sk_lookup_tcp, sk_lookup_tcp>(registry);
     add_kernel_helper<H::sk_lookup_udp, sk_lookup_udp>(registry);

@@ -87,7 +87,16 @@ struct SkBuff {
     uint8_t encapsulation; // bpf_skb_adjust_room pushed an outer header (skb->encapsulation)
     TunnelInfo tunnel;
     std::span<const XfrmState> sec_path; // the host's; empty: the packet came through no IPsec
+    uint8_t sw_hash;        // hash was set in software (skb->sw_hash): bpf_get_hash_recalc keeps it
+    uint32_t route_classid; // the tclassid of the route the packet took (skb_dst's); 0: none, as
+                            // in a test run
 };
+
+// skb_clear_hash: no hash, to be computed again when asked.
+inline void clear_hash(SkBuff& skb) {
+    skb.hash = 0;
+    skb.sw_hash = 0;
+}
 
 inline constexpr uint8_t checksum_none = 0, checksum_unnecessary = 1, checksum_complete = 2;
 

@@ -1,8 +1,9 @@
 // tc's helpers that change the packet's link layer or its checksum and hash state
 // (net/core/filter.c, net/core/skbuff.c, include/net/inet_ecn.h): bpf_skb_vlan_push and _pop,
-// bpf_csum_update, bpf_csum_level, bpf_skb_ecn_set_ce, bpf_get_hash_recalc. Our sk_buff is tc's as
-// bpf_prog_test_run_skb makes it: data at the MAC header, not at tc ingress (so the MAC header is
-// not in skb->csum), headroom to push into.
+// bpf_csum_update, bpf_csum_level, bpf_skb_ecn_set_ce, bpf_get_hash_recalc, bpf_set_hash,
+// bpf_set_hash_invalid, and bpf_get_route_realm (the route's, SkBuff::route_classid). Our sk_buff
+// is tc's as bpf_prog_test_run_skb makes it: data at the MAC header, not at tc ingress (so the MAC
+// header is not in skb->csum), headroom to push into.
 #include "helpers/csum.hpp"
 #include "helpers/helper_errno.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
@@ -304,8 +305,34 @@ uint64_t skb_ecn_set_ce(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, Run
 uint64_t get_hash_recalc(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
     SkBuff* skb = skb_arg(r1, state, "bpf_get_hash_recalc");
     if (!skb) return 0;
-    if (!skb->hash) skb->hash = flow_hash(dissect(*skb));
+    // skb_get_hash: a hash set by software (here or bpf_set_hash) stands, even a zero one.
+    if (!skb->sw_hash) {
+        skb->hash = flow_hash(dissect(*skb));
+        skb->sw_hash = 1;
+    }
     return skb->hash;
+}
+
+// __skb_set_sw_hash(skb, hash, true)
+uint64_t set_hash(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_set_hash");
+    if (!skb) return 0;
+    skb->hash = static_cast<uint32_t>(r2);
+    skb->sw_hash = 1;
+    return 0;
+}
+
+// skb_clear_hash
+uint64_t set_hash_invalid(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_set_hash_invalid");
+    if (skb) clear_hash(*skb);
+    return 0;
+}
+
+// dst_tclassid: the realm of the route the packet took; 0 without one.
+uint64_t get_route_realm(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
+    const SkBuff* skb = skb_arg(r1, state, "bpf_get_route_realm");
+    return skb ? skb->route_classid : 0;
 }
 
 } // namespace ebpf::progtypes

@@ -116,7 +116,7 @@ uint64_t skb_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
     if (offset > INT_MAX) return ret(-herr::efault);
     if (!writable(*skb, uint64_t{offset} + len)) return ret(-herr::efault);
     std::memmove(skb->data + offset, reinterpret_cast<const void*>(r3), len);
-    if (r5 & BPF_F_INVALIDATE_HASH) skb->hash = 0; // skb_clear_hash
+    if (r5 & BPF_F_INVALIDATE_HASH) clear_hash(*skb);
     return 0;
 }
 

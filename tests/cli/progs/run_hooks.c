@@ -1,5 +1,6 @@
-// An object with programs for hooks this VM does not describe (fentry, lsm) beside one it runs,
-// as tools ship variants for several kernels in one object: the XDP program loads and runs.
+// An object with programs for hooks this VM does not describe (fentry, lsm) and one calling a
+// helper it does not implement beside one it runs, as tools ship variants for several kernels in
+// one object: the XDP program loads and runs.
 #include <linux/bpf.h>
 
 #include <bpf/bpf_helpers.h>
@@ -26,6 +27,11 @@ int on_unlink(unsigned long long* ctx) {
 SEC("lsm/file_open")
 int on_open(unsigned long long* ctx) {
     return count();
+}
+
+SEC("tc")
+int retype(struct __sk_buff* skb) {
+    return bpf_skb_change_type(skb, 0);
 }
 
 SEC("xdp")
