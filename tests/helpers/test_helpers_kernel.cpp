@@ -499,6 +499,12 @@ TEST_CASE("socket, vlan, hash, csum_update, route, classid and fib helpers match
         {"get_cgroup_classid", ProgType::sched_cls, "call bpf_get_cgroup_classid#17\nexit\n"});
     cases.push_back(
         {"get_route_realm", ProgType::sched_cls, "call bpf_get_route_realm#24\nexit\n"});
+    // The type changes (pkt_type at __sk_buff offset 4) within PACKET_HOST..PACKET_OTHERHOST.
+    for (int type : {0, 1, 3, 4, 7, -1})
+        cases.push_back({"skb_change_type " + std::to_string(type), ProgType::sched_cls,
+                         "r6 = r1\nr2 = " + std::to_string(type) +
+                             "\ncall bpf_skb_change_type#32\nr7 = *(u32 *)(r6 +4)\nr7 <<= 32\n"
+                             "r0 &= 0xffffffff\nr0 |= r7\nexit\n"});
     cases.push_back({"ktime_get_tai_ns is past 2026", ProgType::sched_cls,
                      "call bpf_ktime_get_tai_ns#208\nr1 = 1767225600000000000 ll\n"
                      "if r0 > r1 goto pc+2\nr0 = 0\nexit\nr0 = 1\nexit\n"});

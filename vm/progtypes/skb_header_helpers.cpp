@@ -1,9 +1,9 @@
 // tc's helpers that change the packet's link layer or its checksum and hash state
 // (net/core/filter.c, net/core/skbuff.c, include/net/inet_ecn.h): bpf_skb_vlan_push and _pop,
 // bpf_csum_update, bpf_csum_level, bpf_skb_ecn_set_ce, bpf_get_hash_recalc, bpf_set_hash,
-// bpf_set_hash_invalid, and bpf_get_route_realm (the route's, SkBuff::route_classid). Our sk_buff
-// is tc's as bpf_prog_test_run_skb makes it: data at the MAC header, not at tc ingress (so the MAC
-// header is not in skb->csum), headroom to push into.
+// bpf_set_hash_invalid, bpf_skb_change_type, and bpf_get_route_realm (the route's,
+// SkBuff::route_classid). Our sk_buff is tc's as bpf_prog_test_run_skb makes it: data at the MAC
+// header, not at tc ingress (so the MAC header is not in skb->csum), headroom to push into.
 #include "helpers/csum.hpp"
 #include "helpers/helper_errno.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
@@ -326,6 +326,18 @@ uint64_t set_hash(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunSta
 uint64_t set_hash_invalid(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunState* state) {
     SkBuff* skb = skb_arg(r1, state, "bpf_set_hash_invalid");
     if (skb) clear_hash(*skb);
+    return 0;
+}
+
+// The packet's type, among those skb_pkt_type_ok allows (PACKET_HOST to PACKET_OTHERHOST), and
+// only from one of them.
+uint64_t skb_change_type(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_change_type");
+    if (!skb) return 0;
+    if (skb->pkt_type > uapi::packet_otherhost ||
+        static_cast<uint32_t>(r2) > uapi::packet_otherhost)
+        return ret(-herr::einval);
+    skb->pkt_type = static_cast<uint8_t>(r2);
     return 0;
 }
 
