@@ -138,13 +138,26 @@ OrFailure<std::vector<uint8_t>> read_input(const Options& o, const Target& t) {
     return read_bytes("--ctx", o.ctx);
 }
 
-OrFailure<std::unique_ptr<RunContext>> make_context(const Target& t,
-                                                    std::span<const uint8_t> input) {
+OrFailure<std::optional<std::vector<uint8_t>>> read_ctx_in(const Options& o, const Target& t) {
+    if (o.ctx_in.empty()) return std::optional<std::vector<uint8_t>>();
+    if (!t.prog || !takes_packet(t.prog->type))
+        return Failure{Exit::usage, "--ctx-in is for xdp, tc, socket_filter and cgroup_skb "
+                                    "programs, whose --ctx is the packet"};
+    auto bytes = read_bytes("--ctx-in", o.ctx_in);
+    if (auto* f = std::get_if<Failure>(&bytes)) return *f;
+    return std::optional(std::move(std::get<std::vector<uint8_t>>(bytes)));
+}
+
+OrFailure<std::unique_ptr<RunContext>>
+make_context(const Target& t, std::span<const uint8_t> input,
+             const std::optional<std::vector<uint8_t>>& ctx_in) {
     TestRunInput in;
-    if (takes_packet(t.prog->type))
+    if (takes_packet(t.prog->type)) {
         in.data = input;
-    else if (!input.empty())
+        if (ctx_in) in.ctx = std::span<const uint8_t>(*ctx_in);
+    } else if (!input.empty()) {
         in.ctx = input;
+    }
     // Tracepoint records and raw_tracepoint arguments must cover what a verified program reads.
     if (t.prog->verified) in.max_ctx_offset = t.prog->verdict.max_ctx_offset;
     auto ctx = make_test_run_context(t.prog->type, in);

@@ -29,9 +29,15 @@ std::vector<uint8_t> unchanged_packet(ProgType type, std::vector<uint8_t> packet
 // built from --regs) or the --mem memory. Checks that the options fit the program type.
 OrFailure<std::vector<uint8_t>> read_input(const Options& options, const Target& target);
 
-// A fresh context of the target's type for one run on `input` (a packet or a context image).
-// Errors name what the kernel's test run would answer ("EINVAL: data_in must hold 14 ...").
-OrFailure<std::unique_ptr<RunContext>> make_context(const Target& target,
-                                                    std::span<const uint8_t> input);
+// --ctx-in's bytes, for a packet type; none without it.
+OrFailure<std::optional<std::vector<uint8_t>>> read_ctx_in(const Options& options,
+                                                           const Target& target);
+
+// A fresh context of the target's type for one run on `input` (a packet or a context image) and,
+// for a packet type, the ctx_in it starts from. Errors name what the kernel's test run would
+// answer ("EINVAL: data_in must hold 14 ...").
+OrFailure<std::unique_ptr<RunContext>>
+make_context(const Target& target, std::span<const uint8_t> input,
+             const std::optional<std::vector<uint8_t>>& ctx_in = std::nullopt);
 
 } // namespace ebpf::cli::run

@@ -122,6 +122,11 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
          "the kernel's test run frames it; tracepoint: the raw record; raw_tracepoint: the u64 "
          "arguments; kprobe: a struct pt_regs image; perf_event: a bpf_perf_event_data image. "
          "Example: --ctx packet.bin") //
+        ("ctx-in", po::value(&o.ctx_in)->value_name("FILE"),
+         "xdp, tc, socket_filter, cgroup_skb: the context the run starts from, a struct "
+         "__sk_buff or struct xdp_md image as BPF_PROG_TEST_RUN's ctx_in takes it (mark, "
+         "priority, cb, ...; XDP ingress_ifindex, rx_queue_index); the context the program leaves "
+         "is shown. Example: --ctx-in skb.bin") //
         ("regs", po::value(&o.regs)->value_name("R=V,..."),
          "kprobe, perf_event: build pt_regs from register names (x86-64: rdi rsi rdx rcx r8 r9 "
          "rax rbx rbp rsp rip r10-r15 ...; arm64: x0-x30 sp pc pstate), unnamed ones zero. "

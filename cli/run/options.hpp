@@ -33,9 +33,10 @@ struct Options {
     std::string kconfig;              // --kconfig FILE: kconfig extern values
 
     // Input.
-    std::string ctx;  // --ctx FILE
-    std::string regs; // --regs rdi=1,rsi=0x10
-    std::string mem;  // --mem FILE
+    std::string ctx;    // --ctx FILE
+    std::string ctx_in; // --ctx-in FILE: a packet type's ctx_in
+    std::string regs;   // --regs rdi=1,rsi=0x10
+    std::string mem;    // --mem FILE
     std::string pcap, pcap_out;
     // --kstack, --ustack: the call chains bpf_get_stackid and bpf_get_stack report.
     std::vector<uint64_t> kstack, ustack;

@@ -175,6 +175,12 @@ std::string human_report(const Report& r) {
                 << packet_diff(*r.packet_in, *r.packet_out);
         }
     }
+    if (r.ctx_in && r.ctx_out) {
+        if (*r.ctx_in == *r.ctx_out)
+            out << "ctx       unchanged, " << r.ctx_out->size() << " bytes\n";
+        else
+            out << "ctx       changed\n" << packet_diff(*r.ctx_in, *r.ctx_out);
+    }
     out << "time      " << time_text(r) << "\n";
     if (!r.trace_printk.empty()) {
         out << "trace_printk:\n";
@@ -207,6 +213,8 @@ json json_report(const Report& r) {
     j["r0"] = single ? json(r.outcome.r0) : json();
     j["packet_out"] =
         single && r.packet_out ? json(to_hex(r.packet_out->data(), r.packet_out->size())) : json();
+    if (r.ctx_out)
+        j["ctx_out"] = single ? json(to_hex(r.ctx_out->data(), r.ctx_out->size())) : json();
     j["redirect"] = single && r.outcome.redirect ? redirect_json(*r.outcome.redirect) : json();
     j["maps"] = r.maps;
     json perf = json::array();

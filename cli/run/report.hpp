@@ -32,6 +32,8 @@ struct Report {
     // Packet types' single run: the packet as the test run gives it back unchanged, and as the
     // program left it.
     std::optional<std::vector<uint8_t>> packet_in, packet_out;
+    // With --ctx-in: the context given and the one the run left (as the test run's ctx_out).
+    std::optional<std::vector<uint8_t>> ctx_in, ctx_out;
     std::optional<Timing> timing;    // --repeat
     std::optional<PcapSummary> pcap; // --pcap
     nlohmann::ordered_json maps =

@@ -56,9 +56,12 @@ Stop run_single(const Options& o, const Target& t, const Engine& e, RunEnv& env,
     auto input = read_input(o, t);
     if (auto* f = std::get_if<Failure>(&input)) return *f;
     auto& bytes = std::get<std::vector<uint8_t>>(input);
+    auto read_in = read_ctx_in(o, t);
+    if (auto* f = std::get_if<Failure>(&read_in)) return *f;
+    const auto& ctx_in = std::get<std::optional<std::vector<uint8_t>>>(read_in);
     const auto context = [&]() -> OrFailure<std::unique_ptr<RunContext>> {
         if (!t.prog) return std::unique_ptr<RunContext>(new MemoryContext(bytes));
-        auto ctx = make_context(t, bytes);
+        auto ctx = make_context(t, bytes, ctx_in);
         if (auto* f = std::get_if<Failure>(&ctx)) f->message = input_name(o) + ": " + f->message;
         return ctx;
     };
@@ -88,6 +91,10 @@ Stop run_single(const Options& o, const Target& t, const Engine& e, RunEnv& env,
     if (t.prog && takes_packet(t.prog->type)) {
         r.packet_in = unchanged_packet(t.prog->type, std::move(bytes));
         r.packet_out = ctx.data_out();
+        if (ctx_in) {
+            r.ctx_in = *ctx_in;
+            r.ctx_out = ctx.ctx_out();
+        }
     }
     collect_perf_events(t, r);
     return std::nullopt;
@@ -95,6 +102,9 @@ Stop run_single(const Options& o, const Target& t, const Engine& e, RunEnv& env,
 
 // --pcap: one run per packet, a histogram of verdicts, the passed packets to --pcap-out.
 Stop run_pcap(const Options& o, const Target& t, const Engine& e, RunEnv& env, Report& r) {
+    auto read_in = read_ctx_in(o, t);
+    if (auto* f = std::get_if<Failure>(&read_in)) return *f;
+    const auto& ctx_in = std::get<std::optional<std::vector<uint8_t>>>(read_in);
     if (auto input = read_input(o, t); std::holds_alternative<Failure>(input))
         return std::get<Failure>(input);
     auto reader = PcapReader::open(o.pcap);
@@ -113,7 +123,7 @@ Stop run_pcap(const Options& o, const Target& t, const Engine& e, RunEnv& env, R
         auto& packet = std::get<std::optional<Packet>>(next);
         if (!packet) break;
         const std::string where = "packet " + std::to_string(++summary.packets);
-        auto ctx = make_context(t, packet->bytes);
+        auto ctx = make_context(t, packet->bytes, ctx_in);
         if (auto* f = std::get_if<Failure>(&ctx)) {
             // The kernel's test run refuses it ("EINVAL: ..."): counted, not run.
             summary.verdicts["not run: " + f->message.substr(0, f->message.find(':'))]++;

@@ -195,6 +195,37 @@ TEST_CASE("ebpf-run gives tracing programs their context") {
     }
 }
 
+TEST_CASE("ebpf-run --ctx-in starts a packet program from a context and shows the one it leaves") {
+    // struct __sk_buff: mark at 8, priority at 32, cb[0] at 48; 192 bytes.
+    std::string skb(192, '\0');
+    skb[8] = 21;
+    const std::string ctx_in = scratch("skb_ctx.bin", skb);
+    const auto o = ebpf_run(prog("run_types.o") + " -p tc_ctx --ctx " + allowed_packet +
+                            " --ctx-in " + ctx_in);
+    INFO(o.err);
+    REQUIRE(o.exit_code == 0);
+    CHECK_THAT(o.out, Catch::Contains("r0        21"));
+    CHECK_THAT(o.out, Catch::Contains("ctx       changed\n"));
+    CHECK_THAT(o.out, Catch::Contains("0020 + 2a 00 00 00"));
+    const auto j =
+        nlohmann::json::parse(ebpf_run(prog("run_types.o") + " -p tc_ctx --ctx " + allowed_packet +
+                                       " --ctx-in " + ctx_in + " --json")
+                                  .out);
+    const std::string out = j["ctx_out"];
+    CHECK(out.substr(64, 8) == "2a000000"); // priority
+    CHECK(out.substr(96, 8) == "2a000000"); // cb[0]
+    CHECK(out.substr(16, 8) == "15000000"); // mark, as given
+
+    // Not for types whose --ctx is the context itself; a context the kernel would refuse.
+    const auto kprobe = ebpf_run(prog("run_types.o") + " -p kprobe_sum --ctx-in " + ctx_in);
+    CHECK(kprobe.exit_code == 2);
+    CHECK(one_line_error(kprobe));
+    const auto bad = ebpf_run(prog("run_types.o") + " -p tc_ctx --ctx " + allowed_packet +
+                              " --ctx-in " + scratch("short_ctx.bin", std::string(3, '\1')));
+    CHECK(bad.exit_code == 2);
+    CHECK(one_line_error(bad));
+}
+
 TEST_CASE("ebpf-run names cgroup_skb verdicts") {
     const std::string types = prog("run_types.o");
     CHECK_THAT(ebpf_run(types + " -p cgroup_allow --ctx " + allowed_packet).out,
@@ -230,7 +261,7 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK_THAT(list.out, Catch::Contains("not loaded: the program type of section "
                                          "'fentry/do_unlinkat' is not supported by this VM"));
     CHECK_THAT(list.out, Catch::Contains("  retype  section tc  type sched_cls  "));
-    CHECK_THAT(list.out, Catch::Contains("calls bpf_skb_change_type#32, which this VM does not "
+    CHECK_THAT(list.out, Catch::Contains("calls bpf_skb_change_proto#31, which this VM does not "
                                          "implement"));
     CHECK_THAT(list.out, Catch::Contains("  on_packet  section xdp  type xdp"));
     // The first program it can take runs by default; the others are refused by name.

@@ -48,4 +48,12 @@ int tc_mark(struct __sk_buff* skb) {
     return TC_ACT_OK;
 }
 
+// Reads the mark the context came with and leaves its double as the priority and in cb[0].
+SEC("tc")
+int tc_ctx(struct __sk_buff* skb) {
+    skb->priority = skb->mark * 2;
+    skb->cb[0] = skb->mark * 2;
+    return skb->mark;
+}
+
 char LICENSE[] SEC("license") = "GPL";
