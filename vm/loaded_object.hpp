@@ -67,6 +67,10 @@ struct RunOptions {
     // first; RunState::kernel_callchain); empty, none.
     std::span<const uint64_t> kernel_callchain;
     std::span<const uint64_t> user_callchain;
+    // The kernel and user memory bpf_probe_read* and the %s of printk read
+    // (RunState::kernel_memory, user_memory); empty, none beyond the run's own.
+    std::span<const MemoryImage> kernel_memory;
+    std::span<const MemoryImage> user_memory;
     // Receives where the run's last bpf_redirect or bpf_redirect_map sent the packet.
     RedirectInfo* redirect = nullptr;
     // Runs a verified program in fast mode instead of the interpreter when set: the JIT's

@@ -111,6 +111,8 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
         state.trace_pipe = &env.trace_pipe;
         state.kernel_callchain = o.kstack;
         state.user_callchain = o.ustack;
+        state.kernel_memory = env.kernel_memory;
+        state.user_memory = env.user_memory;
         if (auto err = ctx.attach(state)) return Failure{Exit::runtime_fault, err->to_string()};
         RunArgs args;
         args.r1 = reinterpret_cast<uint64_t>(ctx.ctx());
@@ -130,6 +132,8 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
         ro.redirect = &redirect;
         ro.kernel_callchain = o.kstack;
         ro.user_callchain = o.ustack;
+        ro.kernel_memory = env.kernel_memory;
+        ro.user_memory = env.user_memory;
         if (e.kind == EngineKind::jit && !checked)
             ro.engine = [&e](const RunArgs& args, RunState& state) {
                 return e.jit->run(args, state);

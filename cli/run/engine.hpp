@@ -41,6 +41,9 @@ class MemoryContext final : public RunContext {
 struct RunEnv {
     static constexpr size_t max_trace_lines = 1000;
     TaskIdentity task;
+    // --kmem and --umem: the files' bytes, and where they lie.
+    std::vector<std::vector<uint8_t>> memory_bytes;
+    std::vector<MemoryImage> kernel_memory, user_memory;
     std::vector<std::string> trace_pipe;
     uint64_t trace_dropped = 0;
 

@@ -73,13 +73,13 @@ OrFailure<std::vector<uint8_t>> regs_image(const std::string& spec) {
     return image;
 }
 
+} // namespace
+
 OrFailure<std::vector<uint8_t>> read_bytes(const std::string& option, const std::string& path) {
     auto bytes = read_file(path);
     if (!bytes) return Failure{Exit::usage, option + " " + bytes.error().to_string()};
     return std::move(*bytes);
 }
-
-} // namespace
 
 bool takes_packet(ProgType type) {
     switch (type) {

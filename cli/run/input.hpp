@@ -29,6 +29,9 @@ std::vector<uint8_t> unchanged_packet(ProgType type, std::vector<uint8_t> packet
 // built from --regs) or the --mem memory. Checks that the options fit the program type.
 OrFailure<std::vector<uint8_t>> read_input(const Options& options, const Target& target);
 
+// A whole file, for an option; a failure naming the option.
+OrFailure<std::vector<uint8_t>> read_bytes(const std::string& option, const std::string& path);
+
 // --ctx-in's bytes, for a packet type; none without it.
 OrFailure<std::optional<std::vector<uint8_t>>> read_ctx_in(const Options& options,
                                                            const Target& target);

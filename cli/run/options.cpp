@@ -66,7 +66,8 @@ bool parse_callchain(const std::string& text, std::vector<uint64_t>& chain) {
 std::variant<Options, Failure> parse_options(int argc, const char* const* argv) {
     Options o;
     o.cpus = host_cpus();
-    std::string engine, kstack, ustack;
+    std::string engine, kstack, ustack, task_struct;
+    std::vector<std::string> kmem, umem;
 
     // Each description ends with an example; the help text is the manual.
     po::options_description program("Which program", 100, 40);
@@ -143,6 +144,17 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
          "socket_filter r0 > 0 (cut to r0 bytes past the Ethernet header); cgroup_skb bit 0 "
          "set. "
          "Example: --pcap in.pcap --pcap-out passed.pcap") //
+        ("kmem", po::value(&kmem)->value_name("ADDR=FILE")->composing(),
+         "kernel memory for bpf_probe_read_kernel, bpf_probe_read and printk's %s: the file's "
+         "bytes at ADDR (from 0xffff800000000000); may be given again. Reads of bytes no --kmem "
+         "holds fail with -EFAULT, as of unmapped memory. "
+         "Example: --kmem 0xffff888000100000=task.bin") //
+        ("umem", po::value(&umem)->value_name("ADDR=FILE")->composing(),
+         "user memory for bpf_probe_read_user: the file's bytes at ADDR (below "
+         "0x00007ffffffff000); may be given again. Example: --umem 0x7f0000001000=buf.bin") //
+        ("task-struct", po::value(&task_struct)->value_name("ADDR"),
+         "what bpf_get_current_task answers: the task_struct's address, typically in a --kmem "
+         "image (default 0: no task_struct). Example: --task-struct 0xffff888000100000") //
         ("kstack", po::value(&kstack)->value_name("IP,..."),
          "the kernel call chain the probe fired in, innermost frame first, for "
          "bpf_get_stackid and bpf_get_stack (default: none, as in a probe with no stack: "
@@ -248,6 +260,29 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
         if (!parse_callchain(*text, *chain))
             return usage(std::string(name) + " takes addresses separated by commas, not '" + *text +
                          "'");
+    }
+    // Kernel memory from the start of x86-64's upper half, user memory below TASK_SIZE.
+    constexpr uint64_t kernel_start = 0xffff800000000000, task_size = 0x00007ffffffff000;
+    for (auto [specs, files, name, kernel] : {std::tuple{&kmem, &o.kmem, "--kmem", true},
+                                              std::tuple{&umem, &o.umem, "--umem", false}}) {
+        for (const std::string& spec : *specs) {
+            const size_t eq = spec.find('=');
+            std::vector<uint64_t> addr;
+            if (eq == std::string::npos || eq + 1 == spec.size() ||
+                !parse_callchain(spec.substr(0, eq), addr) || addr.size() != 1)
+                return usage(std::string(name) + " takes ADDR=FILE, not '" + spec + "'");
+            if (kernel ? addr[0] < kernel_start : addr[0] >= task_size)
+                return usage(std::string(name) + " " + spec.substr(0, eq) + ": not a " +
+                             (kernel ? "kernel address (from 0xffff800000000000)"
+                                     : "user address (below 0x00007ffffffff000)"));
+            files->push_back({addr[0], spec.substr(eq + 1)});
+        }
+    }
+    if (!task_struct.empty()) {
+        std::vector<uint64_t> addr;
+        if (!parse_callchain(task_struct, addr) || addr.size() != 1)
+            return usage("--task-struct takes an address, not '" + task_struct + "'");
+        o.task_struct = addr[0];
     }
     return o;
 }

@@ -40,6 +40,14 @@ struct Options {
     std::string pcap, pcap_out;
     // --kstack, --ustack: the call chains bpf_get_stackid and bpf_get_stack report.
     std::vector<uint64_t> kstack, ustack;
+    // --kmem, --umem ADDR=FILE: the file's bytes at ADDR in the kernel or user memory the probe
+    // reads see; --task-struct ADDR: what bpf_get_current_task answers.
+    struct MemoryFile {
+        uint64_t addr;
+        std::string file;
+    };
+    std::vector<MemoryFile> kmem, umem;
+    uint64_t task_struct = 0;
 
     // State.
     std::string map_init;

@@ -226,6 +226,33 @@ TEST_CASE("ebpf-run --ctx-in starts a packet program from a context and shows th
     CHECK(one_line_error(bad));
 }
 
+TEST_CASE("ebpf-run --kmem, --umem and --task-struct give probe reads memory to read") {
+    std::string task(32, '\0');
+    task[16] = 40;
+    const std::string types = prog("run_types.o");
+    const std::string memory =
+        " --kmem 0xffff888000100000=" + scratch("task.bin", task) +
+        " --umem 0x10000=" + scratch("user.bin", std::string("\2\0\0\0", 4)) +
+        " --task-struct 0xffff888000100000 --regs rdi=0x10000";
+    const auto o = ebpf_run(types + " -p kprobe_task" + memory);
+    INFO(o.err);
+    REQUIRE(o.exit_code == 0);
+    CHECK_THAT(o.out, Catch::Contains("r0        42"));
+    // Without the task's memory the kernel read faults; without a task_struct too.
+    CHECK_THAT(ebpf_run(types + " -p kprobe_task --task-struct 0xffff888000100000").out,
+               Catch::Contains("r0        4294967295"));
+    CHECK_THAT(ebpf_run(types + " -p kprobe_task").out, Catch::Contains("r0        4294967295"));
+
+    for (const std::string bad :
+         {" --kmem 0x1000=x.bin", " --umem 0xffff888000000000=x.bin", " --kmem 0xffff888000000000",
+          " --task-struct nope", " --kmem 0xffff888000000000=/nonexistent/file"}) {
+        const auto refused = ebpf_run(types + " -p kprobe_task" + bad);
+        INFO(bad);
+        CHECK(refused.exit_code == 2);
+        CHECK(one_line_error(refused));
+    }
+}
+
 TEST_CASE("ebpf-run names cgroup_skb verdicts") {
     const std::string types = prog("run_types.o");
     CHECK_THAT(ebpf_run(types + " -p cgroup_allow --ctx " + allowed_packet).out,

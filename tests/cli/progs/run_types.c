@@ -12,6 +12,17 @@ int kprobe_sum(struct pt_regs* ctx) {
     return PT_REGS_PARM1(ctx) + PT_REGS_PARM2(ctx);
 }
 
+// A u32 at offset 16 of the current task_struct plus the one the first argument points to in user
+// memory; -1 and -2 when the reads fault.
+SEC("kprobe/do_read")
+int kprobe_task(struct pt_regs* ctx) {
+    __u32 in_task = 0, in_user = 0;
+    long task = bpf_get_current_task();
+    if (bpf_probe_read_kernel(&in_task, sizeof in_task, (void*)(task + 16))) return -1;
+    if (bpf_probe_read_user(&in_user, sizeof in_user, (void*)PT_REGS_PARM1(ctx))) return -2;
+    return in_task + in_user;
+}
+
 struct record {
     __u64 common; // hidden from the program
     __u32 a;
