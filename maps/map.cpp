@@ -121,6 +121,32 @@ const char* map_type_name(MapType type) {
     return i < std::size(names) ? names[i] : "unknown";
 }
 
+bool map_type_supported(MapType type) {
+    switch (type) {
+    case MapType::array:
+    case MapType::percpu_array:
+    case MapType::prog_array:
+    case MapType::perf_event_array:
+    case MapType::array_of_maps:
+    case MapType::hash:
+    case MapType::percpu_hash:
+    case MapType::lru_hash:
+    case MapType::lru_percpu_hash:
+    case MapType::hash_of_maps:
+    case MapType::lpm_trie:
+    case MapType::queue:
+    case MapType::stack:
+    case MapType::ringbuf:
+    case MapType::devmap:
+    case MapType::devmap_hash:
+    case MapType::cpumap:
+    case MapType::xskmap:
+    case MapType::stack_trace:
+    case MapType::bloom_filter: return true;
+    default: return false;
+    }
+}
+
 namespace {
 
 DefCheck kind_alloc_check(const MapDef& def) {

@@ -91,6 +91,10 @@ class Map {
     uint32_t ncpus_;
 };
 
+// Whether this VM has the kind: the kernel's others (socket maps, cgroup and local storages,
+// struct_ops, arenas, user ring buffers) it does not.
+bool map_type_supported(MapType type);
+
 // Creates a map of def.type with the kernel's checks on its attributes (-EINVAL for sizes the
 // kernel refuses, with a message that names the attribute).
 Result<std::shared_ptr<Map>> create_map(const MapDef& def, const MapOptions& options = {});

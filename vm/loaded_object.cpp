@@ -26,8 +26,8 @@ Result<std::shared_ptr<Map>> create_spec_map(const MapSpec& spec, uint32_t ncpus
 }
 
 // Verifies, rewrites context accesses and decodes one program.
-Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
-               const ObjectOptions& options) {
+Status prepare(LoadedProgram& lp, const std::vector<MapSpec>& specs, const std::vector<Map*>& maps,
+               const Vm& vm, const ObjectOptions& options) {
     const ProgTypeInfo* info = prog_type_info(lp.type);
     if (!info) {
         lp.unsupported =
@@ -35,6 +35,21 @@ Status prepare(LoadedProgram& lp, const std::vector<Map*>& maps, const Vm& vm,
                 ? "section '" + lp.section + "' names no program type (give one)"
                 : "the program type of section '" + lp.section + "' is not supported by this VM";
         return std::nullopt;
+    }
+    // A map of a kind this VM does not have.
+    for (size_t i = 0; i + 1 < lp.insns.size(); ++i) {
+        const Insn& insn = lp.insns[i];
+        if (insn.opcode != BPF_LDDW) continue;
+        const bool names_map =
+            insn.src == BPF_PSEUDO_MAP_IDX || insn.src == BPF_PSEUDO_MAP_IDX_VALUE;
+        const auto m = static_cast<size_t>(insn.imm);
+        if (names_map && m < maps.size() && !maps[m] && m < specs.size()) {
+            lp.unsupported = "insn " + std::to_string(i) + " uses map '" + specs[m].def.name +
+                             "' (" + map_type_name(specs[m].def.type) +
+                             "), a kind this VM does not have";
+            return std::nullopt;
+        }
+        ++i;
     }
     VerifierOptions vopts;
     vopts.prog_type = lp.type;
@@ -86,10 +101,18 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf,
     obj.ncpus_ = options.ncpus;
     obj.map_specs_ = std::move(spec->maps);
     for (const auto& ms : obj.map_specs_) {
+        // A kind this VM does not have leaves a hole: the programs that use the map are left
+        // out, the others run.
+        if (!map_type_supported(ms.def.type) || (ms.inner && !map_type_supported(ms.inner->type))) {
+            obj.maps_.push_back(nullptr);
+            obj.map_ptrs_.push_back(nullptr);
+            continue;
+        }
         auto map = create_spec_map(ms, options.ncpus);
         if (!map) return map.error();
         obj.maps_.push_back(*map);
         obj.map_ptrs_.push_back(map->get());
+        obj.live_maps_.push_back(map->get());
     }
     if (options.maps_created)
         if (auto err = options.maps_created(obj)) return *err;
@@ -103,10 +126,12 @@ Result<LoadedObject> LoadedObject::open(std::span<const uint8_t> elf,
         lp.line_info = std::move(ps.line_info);
         lp.poisoned = std::move(ps.poisoned);
         obj.programs_.push_back(std::move(lp));
-        if (auto err = prepare(obj.programs_.back(), obj.map_ptrs_, vm, options)) return *err;
+        if (auto err = prepare(obj.programs_.back(), obj.map_specs_, obj.map_ptrs_, vm, options))
+            return *err;
     }
     // Static contents of prog arrays and map-in-maps, now that both exist.
     for (size_t i = 0; i < obj.map_specs_.size(); ++i) {
+        if (!obj.maps_[i]) continue;
         for (const auto& [slot, target] : obj.map_specs_[i].initial_slots) {
             Map& map = *obj.maps_[i];
             if (map.type() == MapType::prog_array) {
@@ -148,7 +173,7 @@ Result<LoadedObject> LoadedObject::from_insns(std::vector<Insn> insns, const std
     lp.type = options.type.value_or(ProgType::unspec);
     lp.insns = std::move(insns);
     obj.programs_.push_back(std::move(lp));
-    if (auto err = prepare(obj.programs_.back(), obj.map_ptrs_, vm, options)) return *err;
+    if (auto err = prepare(obj.programs_.back(), {}, obj.map_ptrs_, vm, options)) return *err;
     return obj;
 }
 
@@ -179,7 +204,7 @@ Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
     RunState state;
     state.host = options.host;
     state.cpu = options.cpu;
-    state.maps = map_ptrs_;
+    state.maps = live_maps_;
     state.trace_pipe = options.trace_pipe;
     state.task = options.task;
     state.kernel_callchain = options.kernel_callchain;

@@ -87,6 +87,8 @@ class LoadedObject {
                                            const Vm& vm, const ObjectOptions& options);
 
     const std::vector<MapSpec>& map_specs() const { return map_specs_; }
+    // By map_specs() index; null for a map of a kind this VM does not have (map_type_supported),
+    // which the programs using it make unsupported.
     const std::vector<std::shared_ptr<Map>>& maps() const { return maps_; }
     std::shared_ptr<Map> map(std::string_view name) const;
 
@@ -101,10 +103,11 @@ class LoadedObject {
 
   private:
     std::vector<MapSpec> map_specs_;
-    std::vector<std::shared_ptr<Map>> maps_;
-    std::vector<Map*> map_ptrs_;
-    uint32_t ncpus_ = 1;                 // the CPUs a run may say it is on
-    std::deque<LoadedProgram> programs_; // stable addresses: prog arrays point at them
+    std::vector<std::shared_ptr<Map>> maps_; // by map_specs_ index; null for a kind not supported
+    std::vector<Map*> map_ptrs_;             // the same, as programs' lddw name them
+    std::vector<Map*> live_maps_;            // the maps that exist, for runs
+    uint32_t ncpus_ = 1;                     // the CPUs a run may say it is on
+    std::deque<LoadedProgram> programs_;     // stable addresses: prog arrays point at them
     const Vm* vm_ = nullptr;
 };
 

@@ -11,16 +11,20 @@ Result<uint64_t> lddw_value(Insns insns, size_t i, std::span<Map* const> maps) {
     const Insn& next = insns[i + 1];
     switch (insn.src) {
     case 0:
-        return static_cast<uint32_t>(insn.imm) | (static_cast<uint64_t>(static_cast<uint32_t>(next.imm)) << 32);
+        return static_cast<uint32_t>(insn.imm) |
+               (static_cast<uint64_t>(static_cast<uint32_t>(next.imm)) << 32);
     case BPF_PSEUDO_FUNC: return static_cast<uint64_t>(static_cast<int64_t>(i) + insn.imm + 1);
     case BPF_PSEUDO_MAP_FD:
     case BPF_PSEUDO_MAP_IDX:
     case BPF_PSEUDO_MAP_VALUE:
     case BPF_PSEUDO_MAP_IDX_VALUE: {
-        if (insn.imm < 0 || static_cast<size_t>(insn.imm) >= maps.size() || !maps[static_cast<size_t>(insn.imm)])
-            return error_at(i, "lddw refers to map " + std::to_string(insn.imm) + ", which the program does not have");
+        if (insn.imm < 0 || static_cast<size_t>(insn.imm) >= maps.size() ||
+            !maps[static_cast<size_t>(insn.imm)])
+            return error_at(i, "lddw refers to map " + std::to_string(insn.imm) +
+                                   ", which the program does not have");
         Map* map = maps[static_cast<size_t>(insn.imm)];
-        if (insn.src == BPF_PSEUDO_MAP_FD || insn.src == BPF_PSEUDO_MAP_IDX) return reinterpret_cast<uint64_t>(map);
+        if (insn.src == BPF_PSEUDO_MAP_FD || insn.src == BPF_PSEUDO_MAP_IDX)
+            return reinterpret_cast<uint64_t>(map);
         uint8_t* value = map->direct_value(static_cast<uint32_t>(next.imm));
         if (!value)
             return error_at(i, "map '" + map->def().name + "' has no value at offset " +
@@ -33,13 +37,15 @@ Result<uint64_t> lddw_value(Insns insns, size_t i, std::span<Map* const> maps) {
 
 } // namespace
 
-Result<Program> Program::load(Insns insns, const HelperRegistry& helpers, std::span<Map* const> maps) {
+Result<Program> Program::load(Insns insns, const HelperRegistry& helpers,
+                              std::span<Map* const> maps) {
     if (auto err = validate(insns)) return *err;
 
     Program prog;
     prog.insns_.assign(insns.begin(), insns.end());
     prog.helpers_ = &helpers;
-    prog.maps_.assign(maps.begin(), maps.end());
+    for (Map* map : maps) // holes are maps the program cannot name (LoadedObject::maps)
+        if (map) prog.maps_.push_back(map);
     prog.slots_.reserve(insns.size());
     for (size_t i = 0; i < insns.size(); ++i) {
         const Insn& insn = insns[i];

@@ -34,7 +34,7 @@ std::shared_ptr<Map> find_map(const LoadedObject& obj, const std::string& name) 
 
 std::string name_of(const Map* map, const LoadedObject& obj) {
     for (const auto& m : obj.maps())
-        if (m.get() == map) return m->def().name;
+        if (m && m.get() == map) return m->def().name;
     return "(a map not in the object)";
 }
 
@@ -285,7 +285,7 @@ json map_json(const Map& cmap, const LoadedObject& obj) {
 json all_maps_json(const LoadedObject& obj) {
     json out = json::object();
     for (const auto& m : obj.maps())
-        out[m->def().name] = map_json(*m, obj);
+        if (m) out[m->def().name] = map_json(*m, obj);
     return out;
 }
 

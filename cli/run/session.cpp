@@ -26,7 +26,7 @@ int fail(const Failure& f) {
 void collect_perf_events(const Target& t, Report& r) {
     if (!t.object) return;
     for (const auto& m : t.object->maps()) {
-        if (m->type() != MapType::perf_event_array) continue;
+        if (!m || m->type() != MapType::perf_event_array) continue;
         auto& perf = static_cast<PerfEventArrayMap&>(*m);
         for (uint32_t cpu = 0; cpu < m->ncpus(); ++cpu)
             for (auto& rec : perf.consume(cpu))

@@ -178,10 +178,11 @@ std::string list_text(const Target& t) {
     }
     out << "maps:\n";
     if (t.object->maps().empty()) out << "  none\n";
-    for (const auto& m : t.object->maps()) {
-        const MapDef& d = m->def();
+    for (size_t i = 0; i < t.object->map_specs().size(); ++i) {
+        const MapDef& d = t.object->map_specs()[i].def;
         out << "  " << d.name << "  " << map_type_name(d.type) << "  key " << d.key_size
-            << "  value " << d.value_size << "  max_entries " << d.max_entries << "\n";
+            << "  value " << d.value_size << "  max_entries " << d.max_entries
+            << (t.object->maps()[i] ? "" : "  not created: a kind this VM does not have") << "\n";
     }
     return out.str();
 }
@@ -211,13 +212,14 @@ nlohmann::ordered_json list_json(const Target& t) {
                   : nlohmann::ordered_json()}});
         if (!p.unsupported.empty()) programs.back()["unsupported"] = p.unsupported;
     }
-    for (const auto& m : t.object->maps()) {
-        const MapDef& d = m->def();
+    for (size_t i = 0; i < t.object->map_specs().size(); ++i) {
+        const MapDef& d = t.object->map_specs()[i].def;
         maps.push_back({{"name", d.name},
                         {"type", map_type_name(d.type)},
                         {"key_size", d.key_size},
                         {"value_size", d.value_size},
                         {"max_entries", d.max_entries}});
+        if (!t.object->maps()[i]) maps.back()["created"] = false;
     }
     return {{"programs", programs}, {"maps", maps}};
 }

@@ -291,6 +291,10 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK_THAT(list.out, Catch::Contains("calls bpf_skb_change_proto#31, which this VM does not "
                                          "implement"));
     CHECK_THAT(list.out, Catch::Contains("  on_packet  section xdp  type xdp"));
+    CHECK_THAT(list.out, Catch::Contains("uses map 'flows' (sk_storage), a kind this VM does not "
+                                         "have"));
+    CHECK_THAT(list.out, Catch::Contains("  flows  sk_storage  key 4  value 8  max_entries 0  "
+                                         "not created: a kind this VM does not have"));
     // The first program it can take runs by default; the others are refused by name.
     const auto run = ebpf_run(hooks + " --ctx " + allowed_packet);
     CHECK_THAT(run.out, Catch::Contains("program   on_packet"));
@@ -301,10 +305,11 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK_THAT(lsm.err, Catch::Contains("program 'on_open': the program type of section "
                                         "'lsm/file_open' is not supported by this VM"));
     const auto listed = nlohmann::json::parse(ebpf_run(hooks + " --list --json").out);
-    CHECK(listed["programs"][0]["verifier"].is_null());
-    CHECK(listed["programs"][0]["unsupported"] ==
+    CHECK(listed["programs"][1]["verifier"].is_null());
+    CHECK(listed["programs"][1]["unsupported"] ==
           "the program type of section 'fentry/do_unlinkat' is not supported by this VM");
-    CHECK(listed["programs"][3]["verifier"]["verdict"] == "accept");
+    CHECK(listed["programs"][4]["verifier"]["verdict"] == "accept");
+    CHECK(listed["maps"][0]["created"] == false);
 }
 
 TEST_CASE("ebpf-run uses the per-CPU slot of --cpu") {

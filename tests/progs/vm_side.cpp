@@ -118,7 +118,8 @@ std::unique_ptr<VmObject> VmObject::open(const std::string& path, uint32_t ncpus
     }
     const auto& specs = vo->obj_->map_specs();
     for (size_t i = 0; i < specs.size(); ++i)
-        vo->maps_[specs[i].def.name] = std::make_unique<VmMap>(*vo->obj_->maps()[i]);
+        if (vo->obj_->maps()[i])
+            vo->maps_[specs[i].def.name] = std::make_unique<VmMap>(*vo->obj_->maps()[i]);
     return vo;
 }
 
