@@ -288,7 +288,7 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK_THAT(list.out, Catch::Contains("not loaded: the program type of section "
                                          "'fentry/do_unlinkat' is not supported by this VM"));
     CHECK_THAT(list.out, Catch::Contains("  retype  section tc  type sched_cls  "));
-    CHECK_THAT(list.out, Catch::Contains("calls bpf_skb_change_proto#31, which this VM does not "
+    CHECK_THAT(list.out, Catch::Contains("calls bpf_clone_redirect#13, which this VM does not "
                                          "implement"));
     CHECK_THAT(list.out, Catch::Contains("  on_packet  section xdp  type xdp"));
     CHECK_THAT(list.out, Catch::Contains("uses map 'flows' (sk_storage), a kind this VM does not "

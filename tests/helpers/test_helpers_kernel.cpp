@@ -505,6 +505,18 @@ TEST_CASE("socket, vlan, hash, csum_update, route, classid and fib helpers match
                          "r6 = r1\nr2 = " + std::to_string(type) +
                              "\ncall bpf_skb_change_type#32\nr7 = *(u32 *)(r6 +4)\nr7 <<= 32\n"
                              "r0 &= 0xffffffff\nr0 |= r7\nexit\n"});
+    // IPv4 to IPv6 and back: the packet's length and protocol after each (len at 0, protocol at
+    // 16 of __sk_buff), and the answers for the same family, another one and flags.
+    const std::string proto_after = "r7 = *(u32 *)(r6 +0)\nr8 = *(u32 *)(r6 +16)\nr8 <<= 16\n"
+                                    "r7 |= r8\nr7 <<= 32\nr0 &= 0xffffffff\nr0 |= r7\n";
+    for (const std::string seq :
+         {"r2 = 0xdd86\nr3 = 0\n", "r2 = 0x8\nr3 = 0\n", "r2 = 0xdd86\nr3 = 1\n",
+          "r2 = 0x0608\nr3 = 0\n",
+          "r2 = 0xdd86\nr3 = 0\ncall bpf_skb_change_proto#31\nr1 = r6\nr2 = 0x8\nr3 = 0\n",
+          "r2 = 0xdd86\nr3 = 0\ncall bpf_skb_change_proto#31\nr1 = r6\nr2 = 0xdd86\nr3 = 0\n"})
+        cases.push_back(
+            {"skb_change_proto " + seq, ProgType::sched_cls,
+             "r6 = r1\n" + seq + "call bpf_skb_change_proto#31\n" + proto_after + "exit\n"});
     cases.push_back({"ktime_get_tai_ns is past 2026", ProgType::sched_cls,
                      "call bpf_ktime_get_tai_ns#208\nr1 = 1767225600000000000 ll\n"
                      "if r0 > r1 goto pc+2\nr0 = 0\nexit\nr0 = 1\nexit\n"});

@@ -1,8 +1,9 @@
 // tc's helpers that make or take room in the packet's headers (net/core/filter.c):
 // bpf_skb_adjust_room, which grows or shrinks the room after the MAC header or after the network
-// header (encapsulation and decapsulation), and bpf_skb_change_head, which pushes room before the
-// MAC header. Our sk_buff is tc's as bpf_prog_test_run_skb makes it: data at the MAC header, no
-// transport header set, and a GSO packet only when ctx_in gives a gso_size, with no gso_type.
+// header (encapsulation and decapsulation), bpf_skb_change_proto, which makes IPv4 room IPv6 room
+// and back (NAT46/64), and bpf_skb_change_head, which pushes room before the MAC header. Our
+// sk_buff is tc's as bpf_prog_test_run_skb makes it: data at the MAC header, no transport header
+// set, and a GSO packet only when ctx_in gives a gso_size, with no gso_type.
 #include "helpers/csum.hpp"
 #include "helpers/helper_errno.hpp"
 #include "vm/progtypes/progtype_helpers.hpp"
@@ -177,6 +178,29 @@ uint64_t skb_adjust_room(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
     if (!err && !(flags & BPF_F_ADJ_ROOM_NO_CSUM_RESET)) reset_checksum_unnecessary(*skb);
     packet_moved(*skb, state);
     return ret(err);
+}
+
+// bpf_skb_proto_xlat: 20 zeroed bytes after the MAC header for IPv4 to IPv6, 20 fewer there for
+// IPv6 to IPv4, the protocol changed and the hash cleared; the program writes the new header.
+uint64_t skb_change_proto(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t,
+                          RunState* state) {
+    SkBuff* skb = skb_arg(r1, state, "bpf_skb_change_proto");
+    if (!skb) return 0;
+    if (r3) return ret(-herr::einval);
+    const auto to = static_cast<uint16_t>(r2); // a __be16
+    const uint32_t len_diff = ipv6hdr_len - iphdr_len;
+    const auto off = static_cast<uint32_t>(skb->network_header - skb->mac_header);
+    if (is_ipv4(*skb) && to == be16(uapi::eth_p_ipv6)) {
+        if (!skb_cow_head(*skb, len_diff, state)) return ret(-herr::enomem);
+        net_hdr_push(*skb, off, len_diff);
+    } else if (is_ipv6(*skb) && to == be16(uapi::eth_p_ip)) {
+        if (long err = net_hdr_pop(*skb, off, len_diff)) return ret(err);
+    } else {
+        return ret(-herr::enotsupp);
+    }
+    skb->protocol = to;
+    clear_hash(*skb);
+    return 0;
 }
 
 // Zeroed room before the packet, which becomes its MAC header; the network header stays, for an

@@ -48,7 +48,7 @@ int on_open(unsigned long long* ctx) {
 
 SEC("tc")
 int retype(struct __sk_buff* skb) {
-    return bpf_skb_change_proto(skb, 0xdd86, 0); // to IPv6 (network byte order)
+    return bpf_clone_redirect(skb, 1, 0);
 }
 
 SEC("xdp")
