@@ -60,6 +60,14 @@ struct RedirectInfo {
     uint8_t nh[20] = {};      // bpf_redirect_neigh's struct bpf_redir_neigh, with BPF_F_NEXTHOP
 };
 
+// A copy of the packet bpf_clone_redirect sent to a device (its ingress with BPF_F_INGRESS),
+// as the packet was at the call: the host delivers it.
+struct SkbClone {
+    uint32_t ifindex = 0;
+    uint64_t flags = 0;
+    std::vector<uint8_t> packet; // from the MAC header
+};
+
 class RunState {
   public:
     // Room for a context's regions and one stack for each of the nested runs callbacks make.
@@ -151,6 +159,7 @@ class RunState {
     // last redirect.
     std::vector<std::string>* trace_pipe = nullptr;
     RedirectInfo redirect;
+    std::vector<SkbClone>* clones = nullptr; // null: bpf_clone_redirect's copies are dropped
 
     // Adds memory a checked run may access; false when the table is full.
     bool allow(const void* begin, size_t size, bool writable) {

@@ -209,6 +209,7 @@ Result<RunResult> LoadedObject::run(const LoadedProgram& prog, RunContext& ctx,
     state.task = options.task;
     state.kernel_callchain = options.kernel_callchain;
     state.user_callchain = options.user_callchain;
+    state.clones = options.clones;
     state.kernel_memory = options.kernel_memory;
     state.user_memory = options.user_memory;
     if (auto err = ctx.attach(state)) return *err;

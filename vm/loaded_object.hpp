@@ -73,6 +73,8 @@ struct RunOptions {
     std::span<const MemoryImage> user_memory;
     // Receives where the run's last bpf_redirect or bpf_redirect_map sent the packet.
     RedirectInfo* redirect = nullptr;
+    // Receives the copies bpf_clone_redirect sent, in order.
+    std::vector<SkbClone>* clones = nullptr;
     // Runs a verified program in fast mode instead of the interpreter when set: the JIT's
     // compiled code (jit/ builds on vm/, so it comes in as a function).
     std::function<Result<RunResult>(const RunArgs&, RunState&)> engine;

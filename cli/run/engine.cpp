@@ -130,6 +130,7 @@ OrFailure<RunOutcome> run_once(const Target& t, const Engine& e, const Options& 
         ro.task = &env.task;
         ro.trace_pipe = &env.trace_pipe;
         ro.redirect = &redirect;
+        ro.clones = &out.clones;
         ro.kernel_callchain = o.kstack;
         ro.user_callchain = o.ustack;
         ro.kernel_memory = env.kernel_memory;

@@ -58,6 +58,7 @@ struct RunOutcome {
     // Where bpf_redirect or bpf_redirect_map sent the packet, when r0 asks for the redirect
     // (XDP_REDIRECT, TC_ACT_REDIRECT).
     std::optional<RedirectInfo> redirect;
+    std::vector<SkbClone> clones;  // what bpf_clone_redirect sent
     std::optional<uint64_t> insns; // instructions executed: counted in checked mode only
     uint64_t ns = 0;               // the run's wall time
 };

@@ -164,6 +164,9 @@ std::string human_report(const Report& r) {
     } else {
         out << "r0        " << r0_text(r) << "\n";
         if (r.outcome.redirect) out << "redirect  " << redirect_text(*r.outcome.redirect) << "\n";
+        for (const SkbClone& c : r.outcome.clones)
+            out << "clone     to ifindex " << c.ifindex << (c.flags & 1 ? " ingress" : " egress")
+                << ", " << c.packet.size() << " bytes\n";
         if (r.outcome.insns) out << "insns     " << *r.outcome.insns << " executed\n";
     }
     if (r.packet_in && r.packet_out) {
@@ -216,6 +219,14 @@ json json_report(const Report& r) {
     if (r.ctx_out)
         j["ctx_out"] = single ? json(to_hex(r.ctx_out->data(), r.ctx_out->size())) : json();
     j["redirect"] = single && r.outcome.redirect ? redirect_json(*r.outcome.redirect) : json();
+    if (single && !r.outcome.clones.empty()) {
+        json clones = json::array();
+        for (const SkbClone& c : r.outcome.clones)
+            clones.push_back({{"ifindex", c.ifindex},
+                              {"flags", c.flags},
+                              {"packet", to_hex(c.packet.data(), c.packet.size())}});
+        j["clones"] = clones;
+    }
     j["maps"] = r.maps;
     json perf = json::array();
     for (const auto& rec : r.perf_events)

@@ -253,6 +253,20 @@ TEST_CASE("ebpf-run --kmem, --umem and --task-struct give probe reads memory to 
     }
 }
 
+TEST_CASE("ebpf-run shows the copies bpf_clone_redirect sent") {
+    const std::string mirror = prog("run_types.o") + " -p tc_mirror --ctx " + allowed_packet;
+    const auto o = ebpf_run(mirror);
+    INFO(o.err);
+    REQUIRE(o.exit_code == 0);
+    CHECK_THAT(o.out, Catch::Contains("r0        0  TC_ACT_OK"));
+    CHECK_THAT(o.out, Catch::Contains("clone     to ifindex 1 ingress, 54 bytes"));
+    const auto j = nlohmann::json::parse(ebpf_run(mirror + " --json").out);
+    REQUIRE(j["clones"].size() == 1);
+    CHECK(j["clones"][0]["ifindex"] == 1);
+    CHECK(j["clones"][0]["flags"] == 1);
+    CHECK(j["clones"][0]["packet"] == j["packet_out"]);
+}
+
 TEST_CASE("ebpf-run names cgroup_skb verdicts") {
     const std::string types = prog("run_types.o");
     CHECK_THAT(ebpf_run(types + " -p cgroup_allow --ctx " + allowed_packet).out,
@@ -287,8 +301,8 @@ TEST_CASE("ebpf-run loads objects holding programs of types it does not describe
     CHECK_THAT(list.out, Catch::Contains("  on_unlink  section fentry/do_unlinkat  type ?  "));
     CHECK_THAT(list.out, Catch::Contains("not loaded: the program type of section "
                                          "'fentry/do_unlinkat' is not supported by this VM"));
-    CHECK_THAT(list.out, Catch::Contains("  retype  section tc  type sched_cls  "));
-    CHECK_THAT(list.out, Catch::Contains("calls bpf_clone_redirect#13, which this VM does not "
+    CHECK_THAT(list.out, Catch::Contains("  read_counter  section kprobe/do_read  type kprobe  "));
+    CHECK_THAT(list.out, Catch::Contains("calls bpf_perf_event_read#22, which this VM does not "
                                          "implement"));
     CHECK_THAT(list.out, Catch::Contains("  on_packet  section xdp  type xdp"));
     CHECK_THAT(list.out, Catch::Contains("uses map 'flows' (sk_storage), a kind this VM does not "

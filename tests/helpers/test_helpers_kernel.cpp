@@ -517,6 +517,13 @@ TEST_CASE("socket, vlan, hash, csum_update, route, classid and fib helpers match
         cases.push_back(
             {"skb_change_proto " + seq, ProgType::sched_cls,
              "r6 = r1\n" + seq + "call bpf_skb_change_proto#31\n" + proto_after + "exit\n"});
+    // Copies to the loopback device, egress and ingress; bad flags; a device there is none of.
+    for (auto [ifindex, flags] : {std::pair{1, 0}, {1, 1}, {1, 2}, {0x7fff, 0}})
+        cases.push_back(
+            {"clone_redirect " + std::to_string(ifindex) + " flags " + std::to_string(flags),
+             ProgType::sched_cls,
+             "r2 = " + std::to_string(ifindex) + "\nr3 = " + std::to_string(flags) +
+                 "\ncall bpf_clone_redirect#13\nexit\n"});
     cases.push_back({"ktime_get_tai_ns is past 2026", ProgType::sched_cls,
                      "call bpf_ktime_get_tai_ns#208\nr1 = 1767225600000000000 ll\n"
                      "if r0 > r1 goto pc+2\nr0 = 0\nexit\nr0 = 1\nexit\n"});

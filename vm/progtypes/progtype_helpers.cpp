@@ -60,6 +60,7 @@ void register_progtype_helpers(HelperRegistry& registry) {
     add_kernel_helper<H::get_route_realm, get_route_realm>(registry);
     add_kernel_helper<H::skb_change_type, skb_change_type>(registry);
     add_kernel_helper<H::skb_change_proto, skb_change_proto>(registry);
+    add_kernel_helper<H::clone_redirect, clone_redirect>(registry);
     add_kernel_helper<H::get_cgroup_classid, get_cgroup_classid>(registry);
     add_kernel_helper<H::get_socket_cookie, get_socket_cookie>(registry);
     add_kernel_helper<H::get_socket_uid, get_socket_uid>(registry);

@@ -73,6 +73,7 @@ EBPF_HELPER_DECL(set_hash_invalid);
 EBPF_HELPER_DECL(get_route_realm);
 EBPF_HELPER_DECL(skb_change_type);
 EBPF_HELPER_DECL(skb_change_proto);
+EBPF_HELPER_DECL(clone_redirect);
 EBPF_HELPER_DECL(get_cgroup_classid);
 EBPF_HELPER_DECL(get_socket_cookie);
 EBPF_HELPER_DECL(get_socket_uid);

@@ -204,6 +204,23 @@ uint64_t skb_redirect(uint64_t r1, uint64_t r2, uint64_t, uint64_t, uint64_t, Ru
     return TC_ACT_REDIRECT;
 }
 
+// A copy to the loopback device, the one device here (as bpf_check_mtu and bpf_fib_lookup know
+// it): sent, and kept for the host in RunState::clones; other ifindexes name no device.
+uint64_t clone_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t,
+                        RunState* state) {
+    const SkBuff* skb = skb_arg(r1, state, "bpf_clone_redirect");
+    if (!skb) return 0;
+    constexpr uint32_t loopback_ifindex = 1;
+    if (r3 & ~BPF_F_INGRESS || static_cast<uint32_t>(r2) != loopback_ifindex)
+        return ret(-herr::einval);
+    // __bpf_redirect_common: a link layer header must be carried.
+    if (skb->mac_header >= skb->network_header || skb->len == 0) return ret(-herr::erange);
+    if (state->clones)
+        state->clones->push_back(
+            {static_cast<uint32_t>(r2), r3, std::vector<uint8_t>(skb->mac_header, skb->data_end)});
+    return 0;
+}
+
 // BPF_SKB_CLOCK_REALTIME, _MONOTONIC or _TAI (the skb's tstamp_type takes the same numbers);
 // only the two latter refuse a zero time, and only IP packets take one.
 uint64_t skb_set_tstamp(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t, uint64_t,

@@ -46,9 +46,15 @@ int on_open(unsigned long long* ctx) {
     return count();
 }
 
-SEC("tc")
-int retype(struct __sk_buff* skb) {
-    return bpf_clone_redirect(skb, 1, 0);
+struct {
+    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+    __uint(key_size, sizeof(__u32));
+    __uint(value_size, sizeof(__u32));
+} counters SEC(".maps");
+
+SEC("kprobe/do_read")
+int read_counter(void* ctx) {
+    return bpf_perf_event_read(&counters, BPF_F_CURRENT_CPU);
 }
 
 SEC("xdp")

@@ -67,4 +67,10 @@ int tc_ctx(struct __sk_buff* skb) {
     return skb->mark;
 }
 
+// A copy of the packet to the loopback's ingress, and the packet on its way.
+SEC("tc")
+int tc_mirror(struct __sk_buff* skb) {
+    return bpf_clone_redirect(skb, 1, BPF_F_INGRESS) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
 char LICENSE[] SEC("license") = "GPL";
