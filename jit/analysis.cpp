@@ -26,6 +26,7 @@ ProgramFacts analyze(const Program& prog, bool switch_tables) {
     facts.live = live_out(prog);
     if (switch_tables) facts.trees = find_switch_trees(prog);
     facts.loop_exits = loop_exits(prog, facts.functions);
+    facts.loop_heads = loop_heads(prog, facts.loop_exits);
     return facts;
 }
 

@@ -21,6 +21,7 @@ struct ProgramFacts {
     std::vector<uint16_t> live; // by instruction: live_out()
     std::vector<SwitchTree> trees;
     std::vector<uint32_t> loop_exits; // by instruction: loop_exits()
+    std::vector<bool> loop_heads;     // by instruction: loop_heads()
 };
 
 // switch_tables: look for switch trees (a generator that blinds constants leaves them).

@@ -60,4 +60,19 @@ std::vector<uint32_t> loop_exits(const Program& prog, const std::vector<uint32_t
     return exits;
 }
 
+std::vector<bool> loop_heads(const Program& prog, const std::vector<uint32_t>& exits) {
+    const auto& slots = prog.slots();
+    const size_t n = slots.size();
+    std::vector<bool> leaving(n, false), heads(n, false);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = i + 1; j < exits[i]; ++j)
+            leaving[j] = true;
+    for (size_t i = 0; i < n; ++i) {
+        const auto t = static_cast<size_t>(slots[i].off);
+        if (is_branch(slots[i].op) && !leaving[i] && t <= i) heads[t] = true;
+        if (slots[i].op == Op::lddw) ++i;
+    }
+    return heads;
+}
+
 } // namespace ebpf::jit

@@ -19,4 +19,8 @@ namespace ebpf::jit {
 // around it, `end` (the jump's target); 0 for every other instruction.
 std::vector<uint32_t> loop_exits(const Program& prog, const std::vector<uint32_t>& functions);
 
+// By instruction: whether it is a loop's head, the target of a backward jump; jumps out of the
+// blocks `exits` names (they run once, out of line) do not count.
+std::vector<bool> loop_heads(const Program& prog, const std::vector<uint32_t>& exits);
+
 } // namespace ebpf::jit

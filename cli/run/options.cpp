@@ -1,5 +1,7 @@
 #include "cli/run/options.hpp"
 
+#include "helpers/memory_image.hpp"
+
 #include <boost/program_options.hpp>
 
 #include <algorithm>
@@ -262,7 +264,8 @@ std::variant<Options, Failure> parse_options(int argc, const char* const* argv) 
                          "'");
     }
     // Kernel memory from the start of x86-64's upper half, user memory below TASK_SIZE.
-    constexpr uint64_t kernel_start = 0xffff800000000000, task_size = 0x00007ffffffff000;
+    constexpr uint64_t kernel_start = 0xffff800000000000;
+    using helpers::task_size;
     for (auto [specs, files, name, kernel] : {std::tuple{&kmem, &o.kmem, "--kmem", true},
                                               std::tuple{&umem, &o.umem, "--umem", false}}) {
         for (const std::string& spec : *specs) {

@@ -224,18 +224,15 @@ int run_session(const Options& o) {
                      const char*>
         memories[] = {{&o.kmem, &env.kernel_memory, "--kmem"},
                       {&o.umem, &env.user_memory, "--umem"}};
+    env.memory_bytes.reserve(o.kmem.size() + o.umem.size()); // the images point into it
     for (auto [files, images, name] : memories) {
         for (const auto& f : *files) {
             auto bytes = read_bytes(name, f.file);
             if (auto* failure = std::get_if<Failure>(&bytes)) return fail(*failure);
             env.memory_bytes.push_back(std::move(std::get<std::vector<uint8_t>>(bytes)));
+            images->push_back({f.addr, env.memory_bytes.back()});
         }
     }
-    // The images point into memory_bytes, which no longer grows.
-    size_t at = 0;
-    for (auto [files, images, name] : memories)
-        for (const auto& f : *files)
-            images->push_back({f.addr, env.memory_bytes[at++]});
     if (auto stop = o.pcap.empty() ? run_single(o, t, e, env, r) : run_pcap(o, t, e, env, r))
         return fail(*stop);
     r.ran = true;

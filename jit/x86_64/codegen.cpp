@@ -103,16 +103,6 @@ Result<GeneratedCode> Codegen::generate() {
         if (is_jump(s.op) && !targets_[t].isValid()) targets_[t] = a_.newLabel();
         if (s.op == Op::lddw) ++i;
     }
-    // Loop heads: targets of backward jumps, but for those of blocks that leave loops.
-    std::vector<bool> leaving(n, false);
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = i + 1; j < facts_.loop_exits[i]; ++j)
-            leaving[j] = true;
-    for (size_t i = 0; i < n; ++i) {
-        const auto t = static_cast<size_t>(slots[i].off);
-        if (is_jump(slots[i].op) && !leaving[i] && t <= i) loop_head_[t] = true;
-        if (slots[i].op == Op::lddw) ++i;
-    }
     unwind_ = a_.newLabel();
     packet_oob_ = a_.newLabel();
     tail_call_ = a_.newLabel();
@@ -156,9 +146,10 @@ void Codegen::emit_range(size_t from, size_t to, GeneratedCode& out) {
             a_.bind(functions_[i]);
             emit_prologue(facts_.zero[function_++]);
             if (i == 0) out.tail_entry_offset = static_cast<uint32_t>(a_.offset());
-            if (loop_head_[i]) align_loop_head();
+            if (facts_.loop_heads[i]) align_loop_head();
         } else {
-            if (loop_head_[i]) align_loop_head(); // the padding before the instruction's code
+            if (facts_.loop_heads[i])
+                align_loop_head(); // the padding before the instruction's code
             out.insn_offsets[i] = static_cast<uint32_t>(a_.offset());
         }
         if (targets_[i].isValid()) a_.bind(targets_[i]);

@@ -141,12 +141,10 @@ class Codegen {
         uint32_t from, to;
     };
     std::vector<Leaving> leaving_;
-    // Loop heads (targets of backward jumps, but for those of blocks that leave loops) start on a
-    // 32-byte boundary: a short loop then fits the fewest fetch blocks and micro-op cache lines
-    // (strcmp's loop on an AMD EPYC: 233 ns unaligned, 182 aligned). Where this pass aligned, for
-    // measured_short_jumps().
+    // Loop heads (jit/loop_exits.hpp) start on a 32-byte boundary: a short loop then fits the
+    // fewest fetch blocks and micro-op cache lines (strcmp's loop on an AMD EPYC: 233 ns
+    // unaligned, 182 aligned). Where this pass aligned, for measured_short_jumps().
     static constexpr size_t loop_alignment = 32;
-    std::vector<bool> loop_head_ = std::vector<bool>(prog_.slots().size());
     std::vector<size_t> aligned_at_;
     // A legacy packet load's negative offset (in r9), for load_packet_neg out of line.
     struct NegativeLoad {
